@@ -1,0 +1,71 @@
+package io.ray.engine.common;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How we start JVMs. The flags every JVM needs live in one Java argument file, {@code jvm.options},
+ * shipped next to our jar; a launcher passes it as {@code @jvm.options} and tells the JVM where it
+ * is with {@code -Dray.jvm.options=...} so that the JVM can start others the same way.
+ */
+public final class JvmOptions {
+  private JvmOptions() {}
+
+  public static final String OPTIONS_PROPERTY = "ray.jvm.options";
+
+  /** Flags for worker JVMs, which hold little Java heap and mostly wait on Python. */
+  public static final List<String> WORKER_FLAGS =
+      List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xms16m", "-Xmx512m", "-Xss1m");
+
+  /** The argument file, from the system property or next to our jar. */
+  public static Path optionsFile() {
+    String configured = System.getProperty(OPTIONS_PROPERTY);
+    if (configured != null) {
+      return Paths.get(configured);
+    }
+    for (String entry : classPath().split(java.io.File.pathSeparator)) {
+      Path candidate = Paths.get(entry).toAbsolutePath().getParent();
+      if (candidate != null && Files.exists(candidate.resolve("jvm.options"))) {
+        return candidate.resolve("jvm.options");
+      }
+    }
+    throw new IllegalStateException(
+        "cannot find jvm.options: set -D" + OPTIONS_PROPERTY + " or put it next to the jar");
+  }
+
+  /** The class-data-sharing archive `make` builds next to jvm.options, if any. */
+  public static final String CLASS_ARCHIVE = "ray-cds.jsa";
+
+  /**
+   * {@code java @jvm.options -Dray.jvm.options=... -cp <our class path>} plus {@code extra}, and
+   * the class-data-sharing archive when there is one (a JVM that cannot use it runs without).
+   */
+  public static List<String> javaCommand(List<String> extra) {
+    Path options = optionsFile();
+    List<String> cmd = new ArrayList<>();
+    cmd.add(javaExecutable());
+    cmd.add("@" + options);
+    cmd.add("-D" + OPTIONS_PROPERTY + "=" + options);
+    Path archive = options.resolveSibling(CLASS_ARCHIVE);
+    if (Files.exists(archive)) {
+      cmd.add("-XX:SharedArchiveFile=" + archive);
+    }
+    cmd.addAll(extra);
+    cmd.add("-cp");
+    cmd.add(classPath());
+    return cmd;
+  }
+
+  /** The java executable this JVM runs on. */
+  public static String javaExecutable() {
+    return ProcessHandle.current().info().command().orElse("java");
+  }
+
+  /** This JVM's class path, reused for the processes it starts. */
+  public static String classPath() {
+    return System.getProperty("java.class.path");
+  }
+}

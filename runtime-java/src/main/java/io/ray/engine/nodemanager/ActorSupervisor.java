@@ -1,0 +1,321 @@
+package io.ray.engine.nodemanager;
+
+import com.google.protobuf.ByteString;
+import io.ray.engine.common.Ids;
+import io.ray.engine.common.ResourceSet;
+import io.ray.engine.nodemanager.actors.LocalActor;
+import io.ray.engine.nodemanager.workers.WorkerHandle;
+import io.ray.engine.rpc.ActorCreationSpec;
+import io.ray.engine.rpc.ActorInfo;
+import io.ray.engine.rpc.ActorState;
+import io.ray.engine.rpc.KillActor;
+import io.ray.engine.rpc.NodeMessage;
+import io.ray.engine.rpc.TaskFinished;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The actors hosted on this node: their creation, the routing of their calls, their deaths and
+ * restarts. Each actor's own state is a {@link LocalActor}; this class ties them to the node's
+ * tasks, workers and resources, which it reaches through the {@link NodeManager} it belongs to.
+ *
+ * <p>Threading: runs on the node manager's loop, like everything it touches.
+ */
+final class ActorSupervisor {
+  private static final Logger LOG = LoggerFactory.getLogger(ActorSupervisor.class);
+
+  private final NodeManager node;
+
+  /** Actors hosted here, dead ones included until their lifetime object goes away. */
+  private final Map<ByteString, LocalActor<TaskRecord>> actors = new HashMap<>();
+
+  /** Actor by its lifetime object (the creation task's return). */
+  private final Map<ByteString, LocalActor<TaskRecord>> byLifetime = new HashMap<>();
+
+  /** Actor by the worker that hosts it (or runs its creation task). */
+  private final Map<ByteString, LocalActor<TaskRecord>> byWorker = new HashMap<>();
+
+  /** Why an actor that is being stopped on purpose dies. */
+  private final Map<ByteString, String> plannedDeaths = new HashMap<>();
+
+  ActorSupervisor(NodeManager node) {
+    this.node = node;
+  }
+
+  /**
+   * The actor a call goes to; null when the call could not be routed (unknown or dead actor), in
+   * which case it has been failed with the reason.
+   */
+  LocalActor<TaskRecord> route(TaskRecord call) {
+    ByteString actorId = call.spec.getActorTask().getActorId();
+    LocalActor<TaskRecord> actor = actors.get(actorId);
+    if (actor == null) {
+      node.fail(
+          call,
+          "ActorDiedError",
+          "The actor "
+              + Ids.hex(actorId)
+              + " is not known on this node: it was never created here, or it is gone.");
+      return null;
+    }
+    if (actor.state() == LocalActor.State.DEAD) {
+      node.fail(call, "ActorDiedError", deathMessage(actor));
+      return null;
+    }
+    return actor;
+  }
+
+  /** An actor's creation task was sent to a worker, which hosts the actor from now on. */
+  void creationAssigned(TaskRecord creation, WorkerHandle w) {
+    byWorker.put(w.workerId, creation.actor);
+  }
+
+  /** A worker is gone; returns whether it hosted an actor (which is then restarted or dead). */
+  boolean workerGone(WorkerHandle w, String why) {
+    LocalActor<TaskRecord> hosted = byWorker.remove(w.workerId);
+    if (hosted == null) {
+      return false;
+    }
+    workerDied(hosted, w, why);
+    return true;
+  }
+
+  /** Whether the worker hosts a detached actor (which outlives its job). */
+  boolean hostsDetachedActor(WorkerHandle w) {
+    LocalActor<TaskRecord> hosted = byWorker.get(w.workerId);
+    return hosted != null && hosted.detached();
+  }
+
+  /** A creation task arrived: the actor exists (pending) from now on. */
+  void accepted(TaskRecord r) {
+    LocalActor<TaskRecord> actor = new LocalActor<>(r.spec.getCallerId(), r.spec);
+    r.actor = actor;
+    actors.put(actor.actorId, actor);
+    ByteString lifetime = Ids.returnId(r.id(), 1);
+    byLifetime.put(lifetime, actor);
+    if (actor.detached()) {
+      // Nobody's handle keeps a detached actor: the node holds its lifetime object itself.
+      node.objects().addClientRef(lifetime, actor.actorId, 1);
+    }
+    report(actor);
+  }
+
+  /** Sends an alive actor the calls that are ready; fails them all if it is dead. */
+  void pump(LocalActor<TaskRecord> actor) {
+    if (actor.state() == LocalActor.State.DEAD) {
+      for (TaskRecord r : actor.die(actor.deathCause())) {
+        node.fail(r, "ActorDiedError", deathMessage(actor));
+      }
+      return;
+    }
+    WorkerHandle w = node.worker(actor.workerId());
+    for (TaskRecord r : actor.takeRunnable(c -> c.missingArgs == 0, TaskRecord::id)) {
+      r.worker = w;
+      w.send(NodeMessage.newBuilder().setExecute(node.withResolvedArgs(r.spec, w)).build());
+    }
+  }
+
+  void taskFinished(WorkerHandle w, TaskRecord r, TaskFinished done) {
+    LocalActor<TaskRecord> actor = r.actor;
+    if (!r.spec.hasActorCreation()) {
+      actor.finished(r.id());
+      node.storeReturns(done);
+      node.finish(r);
+      if (done.getActorExit()) {
+        stop(actor, "The actor is dead because it called exit_actor() (ray.actor.exit_actor).");
+      }
+      return;
+    }
+    // The creation task: placement resources go back; the creation record (and its arguments)
+    // stays while the actor may restart.
+    node.release(r.held);
+    r.held = ResourceSet.EMPTY;
+    r.worker = null;
+    w.currentTask = null;
+    if (done.getApplicationError()) {
+      node.storeReturns(done);
+      actor.forbidRestart();
+      plannedDeaths.put(
+          actor.actorId,
+          "The actor died because of an error raised in its creation"
+              + " task, "
+              + actor.className()
+              + ".__init__():\n"
+              + done.getErrorText());
+      node.retireWorker(w);
+      return;
+    }
+    actor.created(w.workerId);
+    w.state = WorkerHandle.State.ACTOR;
+    node.hold(actor.lifetimeResources);
+    node.replenishPool(actor.jobId);
+    report(actor);
+    node.storeReturns(done); // the lifetime object is ready: waiting calls go out
+    pump(actor);
+  }
+
+  /** The worker of an actor (or of its creation task) is gone. */
+  private void workerDied(LocalActor<TaskRecord> actor, WorkerHandle w, String why) {
+    TaskRecord creation = node.task(actor.creation.getTaskId());
+    if (creation != null && creation.worker == w) {
+      node.release(creation.held);
+      creation.held = ResourceSet.EMPTY;
+      creation.worker = null;
+    }
+    if (actor.state() == LocalActor.State.ALIVE) {
+      node.release(actor.lifetimeResources);
+    }
+    String planned = plannedDeaths.remove(actor.actorId);
+    String cause =
+        planned != null
+            ? planned
+            : "The actor died unexpectedly: its worker process (pid=" + w.pid + ") " + why + ".";
+    List<TaskRecord> lost = actor.workerDied(cause);
+    for (TaskRecord r : lost) {
+      if (r.retriesLeft != 0 && actor.state() == LocalActor.State.RESTARTING) {
+        if (r.retriesLeft > 0) {
+          r.retriesLeft--;
+        }
+        r.worker = null;
+        actor.requeueFirst(r.spec.getCallerId(), r);
+      } else {
+        node.fail(r, "ActorDiedError", deathMessage(actor, cause));
+      }
+    }
+    if (actor.state() == LocalActor.State.RESTARTING) {
+      LOG.info("restarting actor {} ({})", actor.className(), Ids.hex(actor.actorId));
+      report(actor);
+      if (creation != null) {
+        creation.attempt++;
+        node.enqueue(creation);
+      }
+    } else {
+      died(actor);
+    }
+  }
+
+  /** Final bookkeeping of a dead actor. */
+  private void died(LocalActor<TaskRecord> actor) {
+    for (TaskRecord r : actor.die(actor.deathCause())) {
+      node.fail(r, "ActorDiedError", deathMessage(actor));
+    }
+    TaskRecord creation = node.task(actor.creation.getTaskId());
+    if (creation != null) {
+      node.unqueue(creation);
+      node.finish(creation);
+    }
+    LOG.info(
+        "actor {} ({}) is dead: {}", actor.className(), Ids.hex(actor.actorId), actor.deathCause());
+    report(actor);
+    if (actor.detached()) {
+      node.objects().addClientRef(Ids.returnId(actor.creation.getTaskId(), 1), actor.actorId, -1);
+    }
+  }
+
+  /**
+   * Stops an actor on purpose: it dies with {@code cause} once its worker is gone (at once if it
+   * has none yet), and is not restarted.
+   */
+  private void stop(LocalActor<TaskRecord> actor, String cause) {
+    if (actor.state() == LocalActor.State.DEAD) {
+      return;
+    }
+    actor.forbidRestart();
+    WorkerHandle w = workerOf(actor);
+    if (w != null) {
+      plannedDeaths.putIfAbsent(actor.actorId, cause);
+      node.retireWorker(w);
+    } else {
+      actor.workerDied(cause);
+      died(actor);
+    }
+  }
+
+  private WorkerHandle workerOf(LocalActor<TaskRecord> actor) {
+    for (Map.Entry<ByteString, LocalActor<TaskRecord>> e : byWorker.entrySet()) {
+      if (e.getValue() == actor) {
+        return node.worker(e.getKey());
+      }
+    }
+    return null;
+  }
+
+  void kill(KillActor kill) {
+    LocalActor<TaskRecord> actor = actors.get(kill.getActorId());
+    if (actor == null || actor.state() == LocalActor.State.DEAD) {
+      return;
+    }
+    if (kill.getNoRestart()) {
+      stop(actor, "The actor was killed by ray.kill().");
+      return;
+    }
+    WorkerHandle w = workerOf(actor);
+    if (w != null) {
+      w.kill(); // its death restarts the actor if it may restart
+    }
+  }
+
+  /** An object went away; if it was an actor's lifetime object, no handle to it is left. */
+  void objectRemoved(ByteString id) {
+    LocalActor<TaskRecord> actor = byLifetime.remove(id);
+    if (actor == null) {
+      return;
+    }
+    if (actor.state() != LocalActor.State.DEAD) {
+      stop(actor, "The actor is dead because all references to the actor were removed.");
+    }
+    actors.remove(actor.actorId);
+  }
+
+  /** A client left: its non-detached actors die with it, as in Ray. */
+  void ownerGone(ByteString client) {
+    for (LocalActor<TaskRecord> actor : new ArrayList<>(actors.values())) {
+      if (actor.owner.equals(client) && !actor.detached()) {
+        stop(
+            actor,
+            "The actor is dead because its owner has died. Owner Id: " + Ids.hex(client) + ".");
+      }
+    }
+  }
+
+  boolean survivesJob(TaskRecord r) {
+    return r.actor != null && r.actor.detached() && r.actor.state() != LocalActor.State.DEAD;
+  }
+
+  private static String deathMessage(LocalActor<?> actor) {
+    return deathMessage(actor, actor.deathCause());
+  }
+
+  private static String deathMessage(LocalActor<?> actor, String cause) {
+    return "The actor "
+        + actor.className()
+        + " (id="
+        + Ids.hex(actor.actorId)
+        + ") died, so this call cannot run. "
+        + cause;
+  }
+
+  private void report(LocalActor<TaskRecord> actor) {
+    WorkerHandle w = workerOf(actor);
+    ActorCreationSpec c = actor.creation.getActorCreation();
+    node.control()
+        .reportActor(
+            ActorInfo.newBuilder()
+                .setActorId(actor.actorId)
+                .setJobId(actor.jobId)
+                .setName(c.getName())
+                .setRayNamespace(c.getRayNamespace())
+                .setOwnerId(actor.owner)
+                .setState(ActorState.valueOf(actor.state().name()))
+                .setNodeId(node.config().nodeId())
+                .setPid(w == null || actor.state() != LocalActor.State.ALIVE ? 0 : w.pid)
+                .setClassName(c.getClassName())
+                .setDetached(c.getDetached())
+                .setDeathCause(actor.deathCause())
+                .build());
+  }
+}

@@ -1,0 +1,66 @@
+package io.ray.engine.nodemanager;
+
+import com.google.protobuf.ByteString;
+import io.ray.engine.common.EventLoop;
+import io.ray.engine.rpc.LogBatch;
+import io.ray.engine.rpc.LogLine;
+import java.util.ArrayDeque;
+import java.util.List;
+
+/**
+ * Sends worker output to the control service, which fans it out to the job's drivers. Lines keep
+ * their order: one publish is in flight at a time, and lines that arrive meanwhile are batched into
+ * the next. Owned by the node manager's loop.
+ */
+final class LogPublisher {
+  private static final int MAX_LINES_PER_BATCH = 1000;
+
+  private record Pending(ByteString jobId, LogLine line) {}
+
+  private final ControlClient control;
+  private final String nodeIp;
+  private final EventLoop loop;
+  private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+  private boolean inFlight;
+  private boolean closed;
+
+  LogPublisher(ControlClient control, String nodeIp, EventLoop loop) {
+    this.control = control;
+    this.nodeIp = nodeIp;
+    this.loop = loop;
+  }
+
+  void publish(ByteString jobId, List<LogLine> lines) {
+    loop.checkInLoop();
+    for (LogLine l : lines) {
+      queue.add(new Pending(jobId, l));
+    }
+    sendNext();
+  }
+
+  private void sendNext() {
+    if (inFlight || queue.isEmpty() || closed) {
+      return;
+    }
+    ByteString job = queue.peek().jobId();
+    LogBatch.Builder batch = LogBatch.newBuilder().setJobId(job).setNodeIp(nodeIp);
+    while (!queue.isEmpty()
+        && queue.peek().jobId().equals(job)
+        && batch.getLinesCount() < MAX_LINES_PER_BATCH) {
+      batch.addLines(queue.poll().line());
+    }
+    inFlight = true;
+    control.publishLogs(
+        batch.build(),
+        () ->
+            loop.execute(
+                () -> {
+                  inFlight = false;
+                  sendNext();
+                }));
+  }
+
+  void close() {
+    closed = true;
+  }
+}

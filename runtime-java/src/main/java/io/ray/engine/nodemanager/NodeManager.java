@@ -1,0 +1,1031 @@
+package io.ray.engine.nodemanager;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.ray.engine.common.EventLoop;
+import io.ray.engine.common.Ids;
+import io.ray.engine.common.ResourceSet;
+import io.ray.engine.nodemanager.actors.LocalActor;
+import io.ray.engine.nodemanager.objects.EngineErrors;
+import io.ray.engine.nodemanager.objects.ObjectDirectory;
+import io.ray.engine.nodemanager.objects.ObjectRequests;
+import io.ray.engine.nodemanager.scheduling.DispatchPlanner;
+import io.ray.engine.nodemanager.scheduling.SchedulingClass;
+import io.ray.engine.nodemanager.workers.WorkerHandle;
+import io.ray.engine.nodemanager.workers.WorkerLauncher;
+import io.ray.engine.rpc.*;
+import io.ray.shm.SharedMemoryArena;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node manager: queues tasks until their arguments exist and resources and a worker are free,
+ * runs them on worker processes, and keeps the node's objects (small ones in memory, large ones in
+ * the shared-memory arena) until nobody references them.
+ *
+ * <p>Threading: every field is owned by {@link #loop}. Public methods may be called from any thread
+ * (gRPC handlers, process watchers); they post their work to the loop and answer through a {@link
+ * Reply}. Nothing here blocks the loop: waiting calls (get, wait) register callbacks on the objects
+ * they wait for.
+ */
+public final class NodeManager implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(NodeManager.class);
+  private static final String CPU = "CPU";
+  private static final long PRESTART_WAIT_MS = 60_000;
+  private static final long IDLE_WORKER_KILL_MS = 1_000;
+  private static final long REPORT_INTERVAL_MS = 50;
+
+  /** A job with a driver or workers on this node. */
+  private static final class JobState {
+    final ByteString jobId;
+    JobConfig config;
+
+    /** Run once the job's first workers are attached (driver attach waits for this). */
+    final List<Runnable> whenWorkersReady = new ArrayList<>();
+
+    int prestartTarget;
+    boolean ended;
+
+    JobState(ByteString jobId) {
+      this.jobId = jobId;
+    }
+  }
+
+  /** An attached driver. */
+  private record DriverSession(ByteString clientId, ByteString jobId, int pid) {}
+
+  /**
+   * A client's ordered change stream (ClientOps) and the reads that wait for it. A read that names
+   * after_seq is served once the client's messages up to that seq are applied.
+   */
+  private static final class ClientStream {
+    long appliedSeq;
+    final java.util.TreeMap<Long, List<Runnable>> parked = new java.util.TreeMap<>();
+  }
+
+  private final NodeConfig config;
+  private final EventLoop loop;
+  private final SharedMemoryArena arena;
+  private final ObjectDirectory objects;
+  private final WorkerLauncher launcher;
+  private final ControlClient control;
+  private final LogPublisher logs;
+  private final ObjectRequests objectRequests;
+
+  private ResourceSet available;
+  private final Map<ByteString, TaskRecord> tasks = new HashMap<>();
+
+  /**
+   * Tasks whose arguments are ready, waiting for resources and a worker: one FIFO per scheduling
+   * class, classes in the order their oldest waiting task arrived. An empty class is removed, so a
+   * class that drains and refills goes to the back.
+   */
+  private final LinkedHashMap<SchedulingClass, ArrayDeque<TaskRecord>> queue =
+      new LinkedHashMap<>();
+
+  private final Map<ByteString, WorkerHandle> workers = new LinkedHashMap<>();
+  private final Map<ByteString, DriverSession> drivers = new HashMap<>();
+
+  /** Change streams of attached drivers and workers, by client id. */
+  private final Map<ByteString, ClientStream> clientStreams = new HashMap<>();
+
+  private final Map<ByteString, JobState> jobs = new HashMap<>();
+  private final Set<SchedulingClass> infeasibleWarned = new HashSet<>();
+
+  /** Actors hosted here; a collaborator on this loop. */
+  private final ActorSupervisor actors;
+
+  private boolean closed;
+  private boolean reportScheduled;
+
+  /**
+   * @param loop the thread that owns this node manager's state; closed with it
+   */
+  public NodeManager(
+      NodeConfig config, EventLoop loop, WorkerLauncher launcher, ControlClient control)
+      throws IOException {
+    this.config = config;
+    this.loop = loop;
+    this.launcher = launcher;
+    this.control = control;
+    this.available = config.total();
+    this.arena = SharedMemoryArena.create(config.arenaPath(), config.arenaCapacity());
+    this.actors = new ActorSupervisor(this);
+    this.objects =
+        new ObjectDirectory(
+            e -> arena.free(e.payloadOffset()), id -> loop.execute(() -> actors.objectRemoved(id)));
+    this.logs = new LogPublisher(control, config.nodeIp(), loop);
+    this.objectRequests =
+        new ObjectRequests(
+            loop,
+            objects,
+            arena,
+            new ObjectRequests.Lending() {
+              @Override
+              public void blocked(ByteString client) {
+                NodeManager.this.blocked(client);
+              }
+
+              @Override
+              public void unblocked(ByteString client) {
+                NodeManager.this.unblocked(client);
+              }
+            });
+    loop.scheduleAtFixedRate(this::housekeeping, 1, TimeUnit.SECONDS);
+  }
+
+  public NodeConfig config() {
+    return config;
+  }
+
+  // ---------------------------------------------------------------- drivers and jobs
+
+  /**
+   * A driver attached. Prestarts the job's workers and sends the welcome (after they are ready, if
+   * asked). {@code events} stays open until the driver detaches.
+   */
+  public void attachDriver(AttachDriverRequest req, StreamObserver<DriverEvent> events) {
+    loop.execute(
+        () -> {
+          ByteString jobId = req.getJobId();
+          drivers.put(req.getClientId(), new DriverSession(req.getClientId(), jobId, req.getPid()));
+          clientStreams.put(req.getClientId(), new ClientStream());
+          withJob(
+              jobId,
+              job -> {
+                Runnable welcome = () -> sendWelcome(job, events);
+                int target = config.workerSoftLimit();
+                job.prestartTarget = Math.max(job.prestartTarget, target);
+                int have = workersOfJob(jobId, true);
+                for (int i = have; i < target; i++) {
+                  startWorker(jobId);
+                }
+                if (req.getWaitForWorkers() && workersOfJob(jobId, false) < target) {
+                  job.whenWorkersReady.add(welcome);
+                  loop.schedule(
+                      () -> {
+                        if (job.whenWorkersReady.remove(welcome)) {
+                          LOG.warn(
+                              "job {}: workers not ready after {} ms; continuing",
+                              Ids.hex(jobId),
+                              PRESTART_WAIT_MS);
+                          welcome.run();
+                        }
+                      },
+                      PRESTART_WAIT_MS,
+                      TimeUnit.MILLISECONDS);
+                } else {
+                  welcome.run();
+                }
+              },
+              error -> {
+                events.onError(Status.NOT_FOUND.withDescription(error).asRuntimeException());
+              });
+        });
+  }
+
+  private void sendWelcome(JobState job, StreamObserver<DriverEvent> events) {
+    NodeWelcome welcome =
+        NodeWelcome.newBuilder()
+            .setNodeId(config.nodeId())
+            .setNodeIp(config.nodeIp())
+            .setArenaPath(arena.path().toString())
+            .setArenaCapacity(arena.capacity())
+            .setMaxInlineBytes(config.maxInlineBytes())
+            .setReadyWorkers(workersOfJob(job.jobId, false))
+            .build();
+    try {
+      events.onNext(DriverEvent.newBuilder().setWelcome(welcome).build());
+    } catch (RuntimeException e) {
+      // Driver left while we prepared; detachDriver cleans up.
+    }
+  }
+
+  /**
+   * The driver's session stream ended: it exited, died or called shutdown. {@code done} runs once
+   * the node has let go of everything the driver held.
+   */
+  public void detachDriver(ByteString clientId, Runnable done) {
+    loop.execute(
+        () -> {
+          DriverSession d = drivers.remove(clientId);
+          if (d == null) {
+            done.run();
+            return;
+          }
+          releaseParked(clientId);
+          objects.dropClient(clientId);
+          actors.ownerGone(clientId);
+          boolean jobHasDriver =
+              drivers.values().stream().anyMatch(o -> o.jobId().equals(d.jobId()));
+          if (!jobHasDriver) {
+            endJob(d.jobId());
+          }
+          done.run();
+        });
+  }
+
+  /** Runs {@code body} with the job's state, fetching its configuration first if needed. */
+  private void withJob(
+      ByteString jobId,
+      java.util.function.Consumer<JobState> body,
+      java.util.function.Consumer<String> onMissing) {
+    JobState known = jobs.get(jobId);
+    if (known != null && known.config != null) {
+      body.accept(known);
+      return;
+    }
+    control.getJob(
+        jobId,
+        reply ->
+            loop.execute(
+                () -> {
+                  if (reply == null || !reply.getFound()) {
+                    onMissing.accept(
+                        "job " + Ids.hex(jobId) + " is not registered with the control service");
+                    return;
+                  }
+                  JobState job = jobs.computeIfAbsent(jobId, JobState::new);
+                  job.config = reply.getConfig();
+                  body.accept(job);
+                }));
+  }
+
+  private void endJob(ByteString jobId) {
+    JobState job = jobs.remove(jobId);
+    if (job != null) {
+      job.ended = true;
+    }
+    LOG.info("job {} ended; stopping its workers", Ids.hex(jobId));
+    // Detached actors outlive their job: their workers, creation tasks and calls stay.
+    queue.forEach((c, q) -> q.removeIf(r -> r.jobId().equals(jobId) && !actors.survivesJob(r)));
+    queue.values().removeIf(ArrayDeque::isEmpty);
+    for (TaskRecord r : new ArrayList<>(tasks.values())) {
+      if (r.jobId().equals(jobId) && !actors.survivesJob(r) && !r.isActorCall()) {
+        finish(r);
+      }
+    }
+    for (WorkerHandle w : new ArrayList<>(workers.values())) {
+      if (w.jobId.equals(jobId) && !actors.hostsDetachedActor(w)) {
+        retireWorker(w);
+      }
+    }
+    control.finishJob(jobId);
+    dispatch();
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  /**
+   * Applies a client's next ClientOps message: its actions (submissions, puts) in order, then
+   * reference increments, then decrements (so no change in the message frees what another keeps),
+   * then serves the reads that waited for it.
+   */
+  public void clientOps(ByteString clientId, ClientOps ops) {
+    loop.execute(
+        () -> {
+          ClientStream stream = clientStreams.get(clientId);
+          if (stream == null) {
+            LOG.warn("ops from unknown client {}", Ids.shortHex(clientId));
+            return;
+          }
+          if (ops.getSeq() != stream.appliedSeq + 1) {
+            LOG.error(
+                "client {} sent ops {} after {}; ignored",
+                Ids.shortHex(clientId),
+                ops.getSeq(),
+                stream.appliedSeq);
+            return;
+          }
+          boolean submitted = false;
+          for (ClientAction action : ops.getActionsList()) {
+            if (action.hasSubmit()) {
+              TaskSpec spec = action.getSubmit();
+              JobState job = jobs.get(spec.getJobId());
+              if (job == null || job.ended) {
+                rejectTask(spec);
+              } else {
+                accept(spec);
+                submitted = true;
+              }
+            } else if (action.hasKillActor()) {
+              actors.kill(action.getKillActor());
+            } else if (action.hasPut()) {
+              ObjectValue put = action.getPut();
+              if (!objects.putInline(put.getObjectId(), put.getInline(), clientId)) {
+                LOG.warn(
+                    "client {} put object {} twice; kept the first value",
+                    Ids.shortHex(clientId),
+                    Ids.hex(put.getObjectId()));
+              }
+            }
+          }
+          for (ReferenceDelta d : ops.getReferencesList()) {
+            if (d.getRefDelta() > 0) {
+              objects.addClientRef(d.getObjectId(), clientId, d.getRefDelta());
+            }
+            if (d.getPinsAcquired() > 0) {
+              objects.pinById(d.getObjectId(), clientId, d.getPinsAcquired());
+            }
+          }
+          for (ReferenceDelta d : ops.getReferencesList()) {
+            if (d.getRefDelta() < 0) {
+              objects.addClientRef(d.getObjectId(), clientId, d.getRefDelta());
+            }
+            if (d.getPinsReleased() > 0) {
+              objects.unpin(d.getObjectId(), clientId, d.getPinsReleased());
+            }
+          }
+          stream.appliedSeq = ops.getSeq();
+          while (!stream.parked.isEmpty() && stream.parked.firstKey() <= stream.appliedSeq) {
+            stream.parked.pollFirstEntry().getValue().forEach(Runnable::run);
+          }
+          if (submitted) {
+            dispatch();
+          }
+        });
+  }
+
+  /** Runs {@code read} once the client's changes up to {@code afterSeq} are applied. */
+  private void afterOps(ByteString clientId, long afterSeq, Runnable read) {
+    ClientStream stream = clientStreams.get(clientId);
+    if (stream == null || afterSeq <= stream.appliedSeq) {
+      read.run();
+      return;
+    }
+    stream.parked.computeIfAbsent(afterSeq, k -> new ArrayList<>()).add(read);
+  }
+
+  /** A departing client's parked reads are served with what there is (nobody is listening). */
+  private void releaseParked(ByteString clientId) {
+    ClientStream stream = clientStreams.remove(clientId);
+    if (stream != null) {
+      stream.parked.values().forEach(reads -> reads.forEach(Runnable::run));
+    }
+  }
+
+  /** A task for a job that is not running here: its returns hold the error. */
+  private void rejectTask(TaskSpec spec) {
+    TaskRecord r = new TaskRecord(spec);
+    for (int i = 1; i <= spec.getNumReturns(); i++) {
+      objects.addPending(Ids.returnId(spec.getTaskId(), i), spec.getCallerId());
+    }
+    fail(r, "RaySystemError", "job " + Ids.hex(spec.getJobId()) + " is not running on this node");
+  }
+
+  private void accept(TaskSpec spec) {
+    TaskRecord r = new TaskRecord(spec);
+    tasks.put(r.id(), r);
+    for (int i = 1; i <= spec.getNumReturns(); i++) {
+      objects.addPending(Ids.returnId(spec.getTaskId(), i), spec.getCallerId());
+    }
+    if (spec.hasActorCreation()) {
+      actors.accepted(r);
+    }
+    List<ByteString> lost = new ArrayList<>();
+    if (spec.hasActorTask()) {
+      LocalActor<TaskRecord> actor = actors.route(r);
+      if (actor == null) {
+        return; // failed: the actor is unknown here or dead
+      }
+      r.actor = actor;
+      // The call waits for the actor to exist and keeps it alive until it is done.
+      ByteString lifetime = spec.getActorTask().getLifetimeObjectId();
+      ObjectDirectory.Entry e = objects.get(lifetime);
+      if (e != null) {
+        objects.addTaskRef(lifetime);
+        r.heldRefs.add(lifetime);
+        if (!e.ready()) {
+          r.missingArgs++;
+          objects.whenReady(e, () -> argumentReady(r));
+        }
+      }
+    }
+    for (TaskArg arg : spec.getArgsList()) {
+      if (arg.hasValue()) {
+        for (ByteString nested : arg.getValue().getNestedRefsList()) {
+          objects.addTaskRef(nested);
+          r.heldRefs.add(nested);
+        }
+        continue;
+      }
+      ByteString id = arg.getObjectId();
+      ObjectDirectory.Entry e = objects.get(id);
+      if (e == null) {
+        lost.add(id);
+        continue;
+      }
+      objects.addTaskRef(id);
+      r.heldRefs.add(id);
+      if (!e.ready()) {
+        r.missingArgs++;
+        objects.whenReady(e, () -> argumentReady(r));
+      }
+    }
+    if (!lost.isEmpty()) {
+      fail(
+          r,
+          "ObjectLostError",
+          "Failed to retrieve object "
+              + Ids.hex(lost.get(0))
+              + ", an argument of task "
+              + spec.getName()
+              + ": it no longer exists (it was freed"
+              + " because no ObjectRef to it remained, or its node died).");
+      return;
+    }
+    if (r.isActorCall()) {
+      r.actor.enqueue(spec.getCallerId(), r);
+      actors.pump(r.actor);
+    } else if (r.missingArgs == 0) {
+      enqueue(r);
+    }
+  }
+
+  private void argumentReady(TaskRecord r) {
+    if (--r.missingArgs == 0 && tasks.get(r.id()) == r) {
+      if (r.isActorCall()) {
+        actors.pump(r.actor);
+      } else {
+        enqueue(r);
+        dispatch();
+      }
+    }
+  }
+
+  void enqueue(TaskRecord r) {
+    queue.computeIfAbsent(r.schedulingClass, c -> new ArrayDeque<>()).add(r);
+  }
+
+  /** Matches queued tasks with resources and workers; starts workers when none is idle. */
+  private void dispatch() {
+    if (closed) {
+      return;
+    }
+    List<DispatchPlanner.Queued> classes = new ArrayList<>(queue.size());
+    queue.forEach(
+        (c, tasksOfClass) -> classes.add(new DispatchPlanner.Queued(c, tasksOfClass.size())));
+    Map<ByteString, Integer> idle = new HashMap<>();
+    Map<ByteString, Integer> starting = new HashMap<>();
+    int startingTotal = 0;
+    for (WorkerHandle w : workers.values()) {
+      if (w.state == WorkerHandle.State.IDLE) {
+        idle.merge(w.jobId, 1, Integer::sum);
+      } else if (w.state == WorkerHandle.State.STARTING) {
+        starting.merge(w.jobId, 1, Integer::sum);
+        startingTotal++;
+      }
+    }
+    int budget = Math.max(0, Math.max(2, config.workerSoftLimit()) - startingTotal);
+    DispatchPlanner.Plan plan =
+        DispatchPlanner.plan(classes, config.total(), available, idle, starting, budget);
+    plan.dispatch()
+        .forEach(
+            (c, n) -> {
+              ArrayDeque<TaskRecord> tasksOfClass = queue.get(c);
+              for (int i = 0; i < n; i++) {
+                assign(tasksOfClass.poll(), idleWorker(c.jobId()));
+              }
+              if (tasksOfClass.isEmpty()) {
+                queue.remove(c);
+              }
+            });
+    plan.workersToStart()
+        .forEach(
+            (job, n) -> {
+              for (int i = 0; i < n; i++) {
+                startWorker(job);
+              }
+            });
+    for (SchedulingClass c : plan.infeasible()) {
+      warnInfeasible(queue.get(c).peek());
+    }
+    reportResourcesSoon();
+  }
+
+  /**
+   * Tells the control service about free resources at most every REPORT_INTERVAL_MS; a burst of
+   * dispatches costs one report. (Local readers ask the node manager directly.)
+   */
+  private void reportResourcesSoon() {
+    if (reportScheduled || closed) {
+      return;
+    }
+    reportScheduled = true;
+    loop.schedule(
+        () -> {
+          reportScheduled = false;
+          control.reportResources(config.nodeId(), nonNegative(available));
+        },
+        REPORT_INTERVAL_MS,
+        TimeUnit.MILLISECONDS);
+  }
+
+  private void assign(TaskRecord r, WorkerHandle w) {
+    if (r.actor != null) {
+      actors.creationAssigned(r, w);
+    }
+    r.worker = w;
+    r.held = r.demand;
+    available = available.minus(r.demand);
+    w.state = WorkerHandle.State.BUSY;
+    w.currentTask = r.id();
+    w.blockedDepth = 0;
+    TaskSpec spec =
+        r.attempt == r.spec.getAttempt()
+            ? r.spec
+            : r.spec.toBuilder().setAttempt(r.attempt).build();
+    w.send(NodeMessage.newBuilder().setExecute(withResolvedArgs(spec, w)).build());
+  }
+
+  /**
+   * The spec with every by-reference argument's value attached (all are ready when a task is sent):
+   * small values inline, arena values as a location pinned for the worker, which releases the pin
+   * like any reader. The worker then needs no fetch before it runs the task.
+   */
+  TaskSpec withResolvedArgs(TaskSpec spec, WorkerHandle w) {
+    TaskSpec.Builder b = null;
+    for (int i = 0; i < spec.getArgsCount(); i++) {
+      TaskArg arg = spec.getArgs(i);
+      if (!arg.hasObjectId()) {
+        continue;
+      }
+      ObjectDirectory.Entry e = objects.get(arg.getObjectId());
+      if (e == null || !e.ready()) {
+        continue; // the worker fetches it and gets the error
+      }
+      if (b == null) {
+        b = spec.toBuilder();
+      }
+      b.setArgs(
+          i, arg.toBuilder().setResolved(objectRequests.describe(w.workerId, arg.getObjectId())));
+    }
+    return b == null ? spec : b.build();
+  }
+
+  /** Tells the driver once per class that its tasks cannot run on this cluster as it is. */
+  private void warnInfeasible(TaskRecord r) {
+    if (!infeasibleWarned.add(r.schedulingClass)) {
+      return;
+    }
+    String text =
+        "Warning: The task "
+            + r.spec.getName()
+            + " cannot be scheduled: it requires "
+            + r.demand
+            + ", but no node of this cluster has that much (this node has "
+            + config.total()
+            + "). It stays pending until a node that can run it joins the cluster.";
+    LOG.warn(text);
+    logs.publish(r.jobId(), List.of(LogLine.newBuilder().setIsErr(true).setText(text).build()));
+  }
+
+  /** A worker reports the end of its task. */
+  public void taskFinished(ByteString workerId, TaskFinished done) {
+    loop.execute(
+        () -> {
+          WorkerHandle w = workers.get(workerId);
+          TaskRecord r = tasks.get(done.getTaskId());
+          if (w == null || r == null || r.worker != w) {
+            return;
+          }
+          if (r.actor != null) {
+            actors.taskFinished(w, r, done);
+          } else if (done.getApplicationError()
+              && r.spec.getRetryExceptions()
+              && r.retriesLeft != 0) {
+            releaseWorker(w, r);
+            retry(r);
+          } else {
+            storeReturns(done);
+            releaseWorker(w, r);
+            finish(r);
+          }
+          dispatch();
+        });
+  }
+
+  /** Makes a finished task's inline returns ready (arena returns were sealed already). */
+  void storeReturns(TaskFinished done) {
+    for (ObjectValue v : done.getReturnsList()) {
+      if (v.hasInline()) {
+        objects.putInline(v.getObjectId(), v.getInline(), null);
+      }
+    }
+  }
+
+  private void releaseWorker(WorkerHandle w, TaskRecord r) {
+    available = available.plus(r.held);
+    r.held = ResourceSet.EMPTY;
+    r.worker = null;
+    w.currentTask = null;
+    w.blockedDepth = 0;
+    if (w.state == WorkerHandle.State.BUSY) {
+      w.state = WorkerHandle.State.IDLE;
+      w.idleSinceMs = System.currentTimeMillis();
+    }
+  }
+
+  private void retry(TaskRecord r) {
+    if (r.retriesLeft > 0) {
+      r.retriesLeft--;
+    }
+    r.attempt++;
+    enqueue(r);
+  }
+
+  /** Forgets a task and releases what it kept alive. */
+  void finish(TaskRecord r) {
+    tasks.remove(r.id());
+    for (ByteString id : r.heldRefs) {
+      objects.removeTaskRef(id);
+    }
+    r.heldRefs.clear();
+  }
+
+  /** Stores an engine error as every return value of the task, and finishes it. */
+  void fail(TaskRecord r, String errorType, String message) {
+    InlineObject error = EngineErrors.of(errorType, message);
+    for (int i = 1; i <= r.spec.getNumReturns(); i++) {
+      objects.putInline(Ids.returnId(r.id(), i), error, null);
+    }
+    finish(r);
+  }
+
+  // ---------------------------------------------------------------- for the actor supervisor
+
+  WorkerHandle worker(ByteString workerId) {
+    return workers.get(workerId);
+  }
+
+  TaskRecord task(ByteString taskId) {
+    return tasks.get(taskId);
+  }
+
+  /** Resources an actor or task gives back to the node. */
+  void release(ResourceSet resources) {
+    available = available.plus(resources);
+  }
+
+  /** Resources an actor holds while it lives. */
+  void hold(ResourceSet resources) {
+    available = available.minus(resources);
+  }
+
+  /** Takes a task out of the dispatch queue, if it is there. */
+  void unqueue(TaskRecord r) {
+    ArrayDeque<TaskRecord> q = queue.get(r.schedulingClass);
+    if (q != null && q.remove(r) && q.isEmpty()) {
+      queue.remove(r.schedulingClass);
+    }
+  }
+
+  ObjectDirectory objects() {
+    return objects;
+  }
+
+  ControlClient control() {
+    return control;
+  }
+
+  // ---------------------------------------------------------------- workers
+
+  private void startWorker(ByteString jobId) {
+    ByteString workerId = Ids.random(Ids.UNIQUE_ID_SIZE);
+    Process process;
+    try {
+      process = launcher.launch(workerId, jobId);
+    } catch (IOException e) {
+      LOG.error("cannot start a worker for job {}", Ids.hex(jobId), e);
+      return;
+    }
+    WorkerHandle w = new WorkerHandle(workerId, jobId, process);
+    workers.put(workerId, w);
+    LOG.info(
+        "started worker {} (pid {}) for job {}", Ids.shortHex(workerId), w.pid, Ids.hex(jobId));
+    if (process != null) {
+      process
+          .onExit()
+          .thenRun(() -> workerGone(workerId, "process exited with code " + process.exitValue()));
+    }
+    loop.schedule(
+        () -> {
+          if (w.state == WorkerHandle.State.STARTING) {
+            LOG.error(
+                "worker {} did not attach within {} ms; killing it",
+                Ids.shortHex(workerId),
+                config.workerStartTimeoutMs());
+            w.kill();
+            workerGone(workerId, "start timed out");
+          }
+        },
+        config.workerStartTimeoutMs(),
+        TimeUnit.MILLISECONDS);
+  }
+
+  /** A worker process opened its channel. Returns false if the node does not expect it. */
+  public void workerAttached(WorkerHello hello, StreamObserver<NodeMessage> channel) {
+    loop.execute(
+        () -> {
+          WorkerHandle w = workers.get(hello.getWorkerId());
+          JobState job = w == null ? null : jobs.get(w.jobId);
+          if (w == null || w.state != WorkerHandle.State.STARTING || job == null) {
+            try {
+              channel.onNext(
+                  NodeMessage.newBuilder().setExit(ExitWorker.getDefaultInstance()).build());
+              channel.onCompleted();
+            } catch (RuntimeException ignored) {
+              // gone already
+            }
+            return;
+          }
+          w.channel = channel;
+          w.pid = hello.getPid();
+          clientStreams.put(w.workerId, new ClientStream());
+          LOG.info(
+              "worker {} (pid {}) attached {} ms after start",
+              Ids.shortHex(w.workerId),
+              w.pid,
+              System.currentTimeMillis() - w.startedAtMs);
+          w.state = WorkerHandle.State.IDLE;
+          w.idleSinceMs = System.currentTimeMillis();
+          w.send(
+              NodeMessage.newBuilder()
+                  .setSetup(
+                      WorkerSetup.newBuilder()
+                          .setNodeId(config.nodeId())
+                          .setNodeIp(config.nodeIp())
+                          .setArenaPath(arena.path().toString())
+                          .setArenaCapacity(arena.capacity())
+                          .setMaxInlineBytes(config.maxInlineBytes())
+                          .setJobId(w.jobId)
+                          .setJobConfig(job.config)
+                          .setControlAddress(control.address())
+                          .build())
+                  .build());
+          if (!job.whenWorkersReady.isEmpty()
+              && workersOfJob(job.jobId, false) >= job.prestartTarget) {
+            List<Runnable> ready = new ArrayList<>(job.whenWorkersReady);
+            job.whenWorkersReady.clear();
+            ready.forEach(Runnable::run);
+          }
+          dispatch();
+        });
+  }
+
+  /** A worker's process exited or its channel broke. Idempotent. */
+  public void workerGone(ByteString workerId, String why) {
+    loop.execute(
+        () -> {
+          WorkerHandle w = workers.remove(workerId);
+          if (w == null) {
+            return;
+          }
+          boolean expected = w.state == WorkerHandle.State.DEAD;
+          w.state = WorkerHandle.State.DEAD;
+          w.kill();
+          TaskRecord r = w.currentTask == null ? null : tasks.get(w.currentTask);
+          if (!expected) {
+            LOG.warn("worker {} (pid {}) died: {}", Ids.shortHex(workerId), w.pid, why);
+          }
+          boolean hostedActor = actors.workerGone(w, why);
+          if (!hostedActor && r != null && r.worker == w) {
+            releaseWorker(w, r);
+            JobState job = jobs.get(r.jobId());
+            if (job == null || job.ended) {
+              finish(r);
+            } else if (r.retriesLeft != 0) {
+              LOG.info("retrying task {} after its worker died", r.spec.getName());
+              retry(r);
+            } else {
+              fail(
+                  r,
+                  "WorkerCrashedError",
+                  "The worker died unexpectedly while executing task "
+                      + r.spec.getName()
+                      + " (pid="
+                      + w.pid
+                      + ", "
+                      + why
+                      + "). Set max_retries to retry it.");
+            }
+          }
+          releaseParked(workerId);
+          objects.dropClient(workerId);
+          actors.ownerGone(workerId);
+          dispatch();
+        });
+  }
+
+  /** Stops a worker on purpose (its job ended, or it has been idle beyond the soft limit). */
+  void retireWorker(WorkerHandle w) {
+    w.state = WorkerHandle.State.DEAD;
+    w.send(NodeMessage.newBuilder().setExit(ExitWorker.getDefaultInstance()).build());
+    w.kill();
+    workerGone(w.workerId, "retired");
+  }
+
+  /** Starts workers until the job's task pool is back at its prestart size. */
+  void replenishPool(ByteString jobId) {
+    JobState job = jobs.get(jobId);
+    if (job == null || job.ended) {
+      return;
+    }
+    for (int i = workersOfJob(jobId, true); i < job.prestartTarget; i++) {
+      startWorker(jobId);
+    }
+  }
+
+  private WorkerHandle idleWorker(ByteString jobId) {
+    for (WorkerHandle w : workers.values()) {
+      if (w.state == WorkerHandle.State.IDLE && w.jobId.equals(jobId)) {
+        return w;
+      }
+    }
+    throw new IllegalStateException("planner dispatched without an idle worker");
+  }
+
+  private int workersOfJob(ByteString jobId, boolean includeStarting) {
+    int n = 0;
+    for (WorkerHandle w : workers.values()) {
+      if (w.jobId.equals(jobId)
+          && (w.state == WorkerHandle.State.IDLE
+              || w.state == WorkerHandle.State.BUSY
+              || (includeStarting && w.state == WorkerHandle.State.STARTING))) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Output a worker's Python wrote; forwarded to the job's driver. */
+  public void workerOutput(ByteString workerId, WorkerOutput output) {
+    loop.execute(
+        () -> {
+          WorkerHandle w = workers.get(workerId);
+          if (w != null) {
+            logs.publish(w.jobId, output.getLinesList());
+          }
+        });
+  }
+
+  /**
+   * A worker running a task blocks in ray.get / ray.wait: its CPUs go back to the pool so that the
+   * tasks it waits for can run (otherwise a full node deadlocks).
+   */
+  private void blocked(ByteString clientId) {
+    WorkerHandle w = workers.get(clientId);
+    TaskRecord r = w == null || w.currentTask == null ? null : tasks.get(w.currentTask);
+    if (r == null || w.blockedDepth++ > 0) {
+      return;
+    }
+    ResourceSet cpu = r.held.only(CPU);
+    r.held = r.held.minus(cpu);
+    available = available.plus(cpu);
+    dispatch();
+  }
+
+  private void unblocked(ByteString clientId) {
+    WorkerHandle w = workers.get(clientId);
+    TaskRecord r = w == null || w.currentTask == null ? null : tasks.get(w.currentTask);
+    if (r == null || w.blockedDepth == 0 || --w.blockedDepth > 0) {
+      return;
+    }
+    // Take the CPUs back even if that oversubscribes the node for a while, as Ray does.
+    ResourceSet cpu = r.demand.only(CPU);
+    r.held = r.held.plus(cpu);
+    available = available.minus(cpu);
+  }
+
+  // ---------------------------------------------------------------- objects
+
+  public void getObjects(GetObjectsRequest req, Reply<GetObjectsReply> reply) {
+    onLoopAfterOps(
+        reply, req.getClientId(), req.getAfterSeq(), () -> objectRequests.get(req, reply));
+  }
+
+  public void waitObjects(WaitObjectsRequest req, Reply<WaitObjectsReply> reply) {
+    onLoopAfterOps(
+        reply, req.getClientId(), req.getAfterSeq(), () -> objectRequests.await(req, reply));
+  }
+
+  public void createObject(CreateObjectRequest req, Reply<CreateObjectReply> reply) {
+    onLoopAfterOps(
+        reply, req.getClientId(), req.getAfterSeq(), () -> objectRequests.create(req, reply));
+  }
+
+  public void sealObject(SealObjectRequest req, Reply<SealObjectReply> reply) {
+    onLoop(reply, () -> objectRequests.seal(req, reply));
+  }
+
+  public void getNodeResources(Reply<GetNodeResourcesReply> reply) {
+    onLoop(
+        reply,
+        () ->
+            reply.ok(
+                GetNodeResourcesReply.newBuilder()
+                    .putAllTotal(config.total().toMap())
+                    .putAllAvailable(nonNegative(available))
+                    .build()));
+  }
+
+  /**
+   * Runs a request's handler on the loop; whatever it throws still answers the caller (bad input is
+   * INVALID_ARGUMENT), so no client waits forever on a failed handler.
+   */
+  private void onLoop(Reply<?> reply, Runnable handler) {
+    loop.execute(() -> guarded(reply, handler));
+  }
+
+  /** Like {@link #onLoop}, for a read that must see the caller's changes up to afterSeq. */
+  private void onLoopAfterOps(
+      Reply<?> reply, ByteString clientId, long afterSeq, Runnable handler) {
+    loop.execute(() -> afterOps(clientId, afterSeq, () -> guarded(reply, handler)));
+  }
+
+  private static void guarded(Reply<?> reply, Runnable handler) {
+    try {
+      handler.run();
+    } catch (IllegalArgumentException e) {
+      reply.fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+    } catch (RuntimeException e) {
+      LOG.error("request handler failed", e);
+      reply.fail(Status.INTERNAL.withDescription(e.toString()));
+    }
+  }
+
+  // ---------------------------------------------------------------- upkeep
+
+  private void housekeeping() {
+    control.reportResources(config.nodeId(), nonNegative(available));
+    // Workers beyond the soft limit that sit idle go away, oldest first.
+    int alive = 0;
+    for (WorkerHandle w : workers.values()) {
+      if (w.state != WorkerHandle.State.DEAD) {
+        alive++;
+      }
+    }
+    long now = System.currentTimeMillis();
+    for (WorkerHandle w : new ArrayList<>(workers.values())) {
+      if (alive <= config.workerSoftLimit()) {
+        break;
+      }
+      JobState job = jobs.get(w.jobId);
+      int floor = job == null ? 0 : job.prestartTarget;
+      if (w.state == WorkerHandle.State.IDLE
+          && now - w.idleSinceMs > IDLE_WORKER_KILL_MS
+          && workersOfJob(w.jobId, true) > floor) {
+        retireWorker(w);
+        alive--;
+      }
+    }
+  }
+
+  private static Map<String, Double> nonNegative(ResourceSet set) {
+    Map<String, Double> out = new LinkedHashMap<>();
+    set.toMap().forEach((k, v) -> out.put(k, Math.max(0.0, v)));
+    return out;
+  }
+
+  /** Stops every worker, unmaps and deletes the arena. Blocks until done. */
+  @Override
+  public void close() {
+    java.util.concurrent.CompletableFuture<List<WorkerHandle>> stopped =
+        new java.util.concurrent.CompletableFuture<>();
+    loop.execute(
+        () -> {
+          closed = true;
+          List<WorkerHandle> all = new ArrayList<>(workers.values());
+          for (WorkerHandle w : all) {
+            w.state = WorkerHandle.State.DEAD;
+            w.kill();
+          }
+          workers.clear();
+          stopped.complete(all);
+        });
+    try {
+      List<WorkerHandle> all = stopped.get(10, TimeUnit.SECONDS);
+      for (WorkerHandle w : all) {
+        if (w.process != null) {
+          w.process.waitFor(5, TimeUnit.SECONDS);
+        }
+      }
+    } catch (Exception e) {
+      LOG.warn("stopping workers: {}", e.toString());
+    }
+    logs.close();
+    loop.close();
+    arena.close();
+  }
+}

@@ -1,0 +1,100 @@
+package io.ray.engine.nodemanager;
+
+import com.google.protobuf.ByteString;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.ray.engine.rpc.*;
+
+/** gRPC front of {@link NodeManager} for drivers and worker-side Python. No logic here. */
+public final class NodeManagerService extends NodeManagerServiceGrpc.NodeManagerServiceImplBase {
+  private final NodeManager node;
+
+  public NodeManagerService(NodeManager node) {
+    this.node = node;
+  }
+
+  @Override
+  public StreamObserver<DriverMessage> attachDriver(StreamObserver<DriverEvent> out) {
+    ServerCallStreamObserver<DriverEvent> events = (ServerCallStreamObserver<DriverEvent>) out;
+    return new StreamObserver<>() {
+      private ByteString clientId;
+
+      {
+        // The driver vanished without half-closing (killed, or its process exited).
+        events.setOnCancelHandler(
+            () -> {
+              if (clientId != null) {
+                node.detachDriver(clientId, () -> {});
+              }
+            });
+      }
+
+      @Override
+      public void onNext(DriverMessage m) {
+        switch (m.getMessageCase()) {
+          case ATTACH -> {
+            clientId = m.getAttach().getClientId();
+            node.attachDriver(m.getAttach(), events);
+          }
+          case OPS -> {
+            if (clientId != null) {
+              node.clientOps(clientId, m.getOps());
+            }
+          }
+          default -> {}
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        if (clientId != null) {
+          node.detachDriver(clientId, () -> {});
+        }
+      }
+
+      @Override
+      public void onCompleted() {
+        // A clean goodbye: answer once everything the driver held is released.
+        if (clientId == null) {
+          events.onCompleted();
+          return;
+        }
+        node.detachDriver(
+            clientId,
+            () -> {
+              try {
+                events.onCompleted();
+              } catch (RuntimeException ignored) {
+                // the driver stopped listening
+              }
+            });
+      }
+    };
+  }
+
+  @Override
+  public void getObjects(GetObjectsRequest req, StreamObserver<GetObjectsReply> out) {
+    node.getObjects(req, Reply.of(out));
+  }
+
+  @Override
+  public void waitObjects(WaitObjectsRequest req, StreamObserver<WaitObjectsReply> out) {
+    node.waitObjects(req, Reply.of(out));
+  }
+
+  @Override
+  public void createObject(CreateObjectRequest req, StreamObserver<CreateObjectReply> out) {
+    node.createObject(req, Reply.of(out));
+  }
+
+  @Override
+  public void sealObject(SealObjectRequest req, StreamObserver<SealObjectReply> out) {
+    node.sealObject(req, Reply.of(out));
+  }
+
+  @Override
+  public void getNodeResources(
+      GetNodeResourcesRequest req, StreamObserver<GetNodeResourcesReply> out) {
+    node.getNodeResources(Reply.of(out));
+  }
+}

@@ -1,0 +1,258 @@
+package io.ray.engine.nodemanager.objects;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.ray.engine.common.EventLoop;
+import io.ray.engine.common.Ids;
+import io.ray.engine.nodemanager.Reply;
+import io.ray.engine.rpc.CreateObjectReply;
+import io.ray.engine.rpc.CreateObjectRequest;
+import io.ray.engine.rpc.GetObjectsReply;
+import io.ray.engine.rpc.GetObjectsRequest;
+import io.ray.engine.rpc.ObjectValue;
+import io.ray.engine.rpc.SealObjectReply;
+import io.ray.engine.rpc.SealObjectRequest;
+import io.ray.engine.rpc.SharedMemoryObject;
+import io.ray.engine.rpc.WaitObjectsReply;
+import io.ray.engine.rpc.WaitObjectsRequest;
+import io.ray.shm.Allocator;
+import io.ray.shm.SharedMemoryArena;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Clients' reads and writes of objects: get and wait (answered when objects are ready or a timeout
+ * passes), and create/seal of arena payloads. Runs on the node manager's loop, which owns the
+ * directory and the arena; waiting never blocks the loop (callbacks on the entries).
+ */
+public final class ObjectRequests {
+
+  /** Told when a client starts and stops waiting, so a worker's CPUs can be lent meanwhile. */
+  public interface Lending {
+    void blocked(ByteString client);
+
+    void unblocked(ByteString client);
+  }
+
+  private final EventLoop loop;
+  private final ObjectDirectory objects;
+  private final SharedMemoryArena arena;
+  private final Lending lending;
+
+  public ObjectRequests(
+      EventLoop loop, ObjectDirectory objects, SharedMemoryArena arena, Lending lending) {
+    this.loop = loop;
+    this.objects = objects;
+    this.arena = arena;
+    this.lending = lending;
+  }
+
+  /** Answers when all objects are ready or the timeout passes; pins arena results. */
+  public void get(GetObjectsRequest req, Reply<GetObjectsReply> reply) {
+    ByteString client = req.getClientId();
+    List<ByteString> ids = req.getObjectIdsList();
+    List<ObjectDirectory.Entry> pending = pendingOf(ids);
+    awaitReady(
+        client,
+        pending,
+        pending.size(),
+        req.getTimeoutMs(),
+        timedOut ->
+            reply.ok(
+                timedOut
+                    ? GetObjectsReply.newBuilder().setTimedOut(true).build()
+                    : objectsReply(client, ids)));
+  }
+
+  /** Answers when {@code num_ready} objects are ready (or lost), or the timeout passes. */
+  public void await(WaitObjectsRequest req, Reply<WaitObjectsReply> reply) {
+    List<ByteString> ids = req.getObjectIdsList();
+    List<ObjectDirectory.Entry> pending = pendingOf(ids);
+    int needed = req.getNumReady() - (ids.size() - pending.size());
+    awaitReady(
+        req.getClientId(),
+        pending,
+        needed,
+        req.getTimeoutMs(),
+        timedOut -> reply.ok(readyIndices(ids)));
+  }
+
+  /** Reserves arena space for a payload the client will write, or says why not. */
+  public void create(CreateObjectRequest req, Reply<CreateObjectReply> reply) {
+    ByteString id = req.getObjectId();
+    if (req.getIsTaskReturn() && !objects.wanted(id)) {
+      reply.ok(CreateObjectReply.newBuilder().setNotNeeded(true).build());
+      return;
+    }
+    long offset = arena.create(id.toByteArray(), req.getPayloadSize(), req.getFormatValue());
+    if (offset == Allocator.NO_SPACE) {
+      reply.ok(
+          CreateObjectReply.newBuilder()
+              .setError(
+                  String.format(
+                      "Failed to put object %s in the object store: it needs %d bytes, but the"
+                          + " store holds %d of %d bytes in objects that are still referenced."
+                          + " Release ObjectRefs you no longer need, or start Ray with a larger"
+                          + " object_store_memory.",
+                      Ids.hex(id), req.getPayloadSize(), arena.used(), arena.capacity()))
+              .build());
+      return;
+    }
+    ObjectDirectory.Entry e =
+        objects.beginCreate(
+            id,
+            req.getClientId(),
+            offset,
+            req.getPayloadSize(),
+            req.getFormat(),
+            req.getNestedRefsList(),
+            req.getIsTaskReturn());
+    if (e == null) {
+      arena.free(offset);
+      reply.ok(CreateObjectReply.newBuilder().setNotNeeded(true).build());
+      return;
+    }
+    reply.ok(CreateObjectReply.newBuilder().setPayloadOffset(offset).build());
+  }
+
+  /** Makes a written payload readable. */
+  public void seal(SealObjectRequest req, Reply<SealObjectReply> reply) {
+    ObjectDirectory.Entry e = objects.get(req.getObjectId());
+    if (e == null || !e.beingCreated()) {
+      reply.fail(
+          Status.FAILED_PRECONDITION.withDescription(
+              "object " + Ids.hex(req.getObjectId()) + " is not being created"));
+      return;
+    }
+    arena.seal(e.payloadOffset());
+    objects.seal(req.getObjectId(), req.getClientId());
+    reply.ok(SealObjectReply.getDefaultInstance());
+  }
+
+  /** Entries of {@code ids} that exist and are not ready yet (unknown ids count as ready). */
+  private List<ObjectDirectory.Entry> pendingOf(List<ByteString> ids) {
+    List<ObjectDirectory.Entry> pending = new ArrayList<>();
+    for (ByteString id : ids) {
+      ObjectDirectory.Entry e = objects.get(id);
+      if (e != null && !e.ready()) {
+        pending.add(e);
+      }
+    }
+    return pending;
+  }
+
+  /**
+   * Calls {@code done(timedOut)} once {@code needed} of the pending entries are ready, or the
+   * timeout passes (negative: never; zero: now). While it waits, a worker caller's CPUs are lent to
+   * the node.
+   */
+  private void awaitReady(
+      ByteString client,
+      List<ObjectDirectory.Entry> pending,
+      int needed,
+      long timeoutMs,
+      Consumer<Boolean> done) {
+    if (needed <= 0) {
+      done.accept(false);
+      return;
+    }
+    if (timeoutMs == 0) {
+      done.accept(true);
+      return;
+    }
+    Waiter waiter = new Waiter(needed);
+    waiter.onDone =
+        timedOut -> {
+          lending.unblocked(client);
+          done.accept(timedOut);
+        };
+    for (ObjectDirectory.Entry e : pending) {
+      objects.whenReady(e, waiter::oneReady);
+    }
+    waiter.armTimeout(timeoutMs);
+    lending.blocked(client);
+  }
+
+  private GetObjectsReply objectsReply(ByteString client, List<ByteString> ids) {
+    GetObjectsReply.Builder b = GetObjectsReply.newBuilder();
+    for (ByteString id : ids) {
+      b.addObjects(describe(client, id));
+    }
+    return b.build();
+  }
+
+  /** Where a ready object can be read; an arena object is pinned for the reader. */
+  public ObjectValue describe(ByteString client, ByteString id) {
+    ObjectDirectory.Entry e = objects.get(id);
+    ObjectValue.Builder v = ObjectValue.newBuilder().setObjectId(id);
+    if (e == null) {
+      return v.setInline(
+              EngineErrors.of(
+                  "ObjectLostError",
+                  "Failed to retrieve object "
+                      + Ids.hex(id)
+                      + ": it no longer exists. It was freed because no ObjectRef to it"
+                      + " remained, or it was never created on this cluster."))
+          .build();
+    }
+    if (e.inArena()) {
+      objects.pin(e, client);
+      return v.setShared(
+              SharedMemoryObject.newBuilder()
+                  .setPayloadOffset(e.payloadOffset())
+                  .setPayloadSize(e.payloadSize())
+                  .setFormat(e.format()))
+          .build();
+    }
+    return v.setInline(e.inline()).build();
+  }
+
+  private WaitObjectsReply readyIndices(List<ByteString> ids) {
+    WaitObjectsReply.Builder b = WaitObjectsReply.newBuilder();
+    for (int i = 0; i < ids.size(); i++) {
+      ObjectDirectory.Entry e = objects.get(ids.get(i));
+      if (e == null || e.ready()) {
+        b.addReadyIndices(i);
+      }
+    }
+    return b.build();
+  }
+
+  /** Counts readiness events down to zero, or gives up at a deadline; completes once. */
+  private final class Waiter {
+    int remaining;
+    boolean done;
+    ScheduledFuture<?> timer;
+    Consumer<Boolean> onDone;
+
+    Waiter(int remaining) {
+      this.remaining = remaining;
+    }
+
+    void oneReady() {
+      if (!done && --remaining <= 0) {
+        complete(false);
+      }
+    }
+
+    void armTimeout(long timeoutMs) {
+      if (timeoutMs >= 0 && !done) {
+        timer = loop.schedule(() -> complete(true), timeoutMs, TimeUnit.MILLISECONDS);
+      }
+    }
+
+    private void complete(boolean timedOut) {
+      if (done) {
+        return;
+      }
+      done = true;
+      if (timer != null) {
+        timer.cancel(false);
+      }
+      onDone.accept(timedOut);
+    }
+  }
+}

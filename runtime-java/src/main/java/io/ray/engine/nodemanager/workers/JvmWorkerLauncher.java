@@ -1,0 +1,50 @@
+package io.ray.engine.nodemanager.workers;
+
+import com.google.protobuf.ByteString;
+import io.ray.engine.common.Ids;
+import io.ray.engine.common.JvmOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Starts each worker as a JVM that embeds CPython through Jep ({@code WorkerMain}). */
+public final class JvmWorkerLauncher implements WorkerLauncher {
+  private final String nodeManagerAddress;
+  private final String controlAddress;
+  private final Path pythonConfig;
+  private final Path logDir;
+
+  /**
+   * @param pythonConfig JSON file describing the Python installation workers embed
+   * @param logDir where each worker's raw stdout and stderr go
+   */
+  public JvmWorkerLauncher(
+      String nodeManagerAddress, String controlAddress, Path pythonConfig, Path logDir) {
+    this.nodeManagerAddress = nodeManagerAddress;
+    this.controlAddress = controlAddress;
+    this.pythonConfig = pythonConfig;
+    this.logDir = logDir;
+  }
+
+  @Override
+  public Process launch(ByteString workerId, ByteString jobId) throws IOException {
+    Files.createDirectories(logDir);
+    List<String> cmd = new ArrayList<>(JvmOptions.javaCommand(JvmOptions.WORKER_FLAGS));
+    cmd.add("io.ray.engine.worker.WorkerMain");
+    cmd.add("--node-manager=" + nodeManagerAddress);
+    cmd.add("--control=" + controlAddress);
+    cmd.add("--worker-id=" + Ids.hex(workerId));
+    cmd.add("--job-id=" + Ids.hex(jobId));
+    cmd.add("--python-config=" + pythonConfig);
+    cmd.add("--node-pid=" + ProcessHandle.current().pid());
+    String name = "worker-" + Ids.shortHex(workerId);
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectOutput(logDir.resolve(name + ".out").toFile())
+            .redirectError(logDir.resolve(name + ".err").toFile());
+    pb.environment().put("PYTHONUNBUFFERED", "1");
+    return pb.start();
+  }
+}
