@@ -1,0 +1,49 @@
+"""Ray's Python API, on an engine that runs on the JVM.
+
+Programs written for Ray run unchanged: ``ray.init()``, ``@ray.remote``, ``.remote()``,
+``ray.get``, ``ray.put``, ``ray.wait``. The engine (scheduler, object store, node manager,
+control service) is Java; tasks run in worker JVMs that embed CPython through Jep.
+"""
+
+__version__ = "0.1.0"
+
+from ray import exceptions  # noqa: E402
+from ray._private.api import (  # noqa: E402
+    available_resources,
+    cluster_resources,
+    get,
+    get_runtime_context,
+    init,
+    is_initialized,
+    nodes,
+    put,
+    remote,
+    shutdown,
+    wait,
+)
+from ray._private.object_ref import ObjectRef  # noqa: E402
+from ray.actor import ActorClass, ActorHandle, get_actor, kill, method  # noqa: E402
+from ray.remote_function import RemoteFunction  # noqa: E402
+
+__all__ = [
+    "ActorClass",
+    "ActorHandle",
+    "get_actor",
+    "kill",
+    "method",
+    "__version__",
+    "available_resources",
+    "cluster_resources",
+    "exceptions",
+    "get",
+    "get_runtime_context",
+    "init",
+    "is_initialized",
+    "nodes",
+    "put",
+    "remote",
+    "shutdown",
+    "wait",
+    "ObjectRef",
+    "RemoteFunction",
+]

@@ -1,0 +1,42 @@
+"""The process's connection to a Ray cluster, if any.
+
+A *session* is created by ray.init() in a driver, or by the worker runtime inside a worker,
+and dropped by ray.shutdown(). Low-level modules (ObjectRef, serialization) reach it here
+without importing the rest of the client.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Optional
+
+_session = None
+_lock = threading.RLock()
+
+
+def current_session():
+    return _session
+
+
+def set_session(session) -> None:
+    global _session
+    with _lock:
+        _session = session
+
+
+def require_session():
+    """The connected session, or the exception Ray raises when there is none."""
+    s = _session
+    if s is None or not s.connected:
+        raise RuntimeError("Ray has not been started yet. You can start Ray with 'ray.init()'.")
+    return s
+
+
+class TaskContext(threading.local):
+    """What the current thread is running: used for log prefixes and nested submissions."""
+
+    task_id: Optional[bytes] = None
+    task_name: str = ""
+
+
+task_context = TaskContext()

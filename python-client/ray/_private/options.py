@@ -1,0 +1,204 @@
+"""Validation of @ray.remote / .options() keywords, with Ray's defaults, types and messages."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Optional, Tuple
+
+_NoneType = type(None)
+
+
+class _Option:
+    __slots__ = ("types", "check", "default")
+
+    def __init__(self, types: Tuple[type, ...], check: Optional[Callable[[Any], Optional[str]]] = None, default=None):
+        self.types = types
+        self.check = check
+        self.default = default
+
+    def validate(self, name: str, value) -> None:
+        if not isinstance(value, self.types):
+            raise TypeError(f"The type of keyword '{name}' must be {self.types}, but received type {type(value)}")
+        if self.check is not None:
+            problem = self.check(value)
+            if problem:
+                raise ValueError(problem)
+
+
+def _count(name: str, infinite: bool, default=None) -> _Option:
+    if infinite:
+        return _Option(
+            (int, _NoneType),
+            lambda v: None
+            if v is None or v >= -1
+            else f"The keyword '{name}' only accepts None, 0, -1 or a positive integer, where -1 represents infinity.",
+            default,
+        )
+    return _Option(
+        (int, _NoneType),
+        lambda v: None if v is None or v >= 0 else f"The keyword '{name}' only accepts None, 0 or a positive integer.",
+        default,
+    )
+
+
+def _quantity_problem(name: str, quantity) -> Optional[str]:
+    if quantity < 0:
+        return f"The quantity of resource {name} cannot be negative"
+    if isinstance(quantity, float) and quantity != 0.0 and int(quantity * 10000) == 0:
+        return f"The precision of the fractional quantity of resource {name} cannot go beyond 0.0001"
+    if name == "num_gpus" and quantity > 1 and quantity != int(quantity):
+        return f"{name} cannot be a fraction greater than 1 (got {quantity})."
+    return None
+
+
+def _resource(name: str, default=None) -> _Option:
+    return _Option((float, int, _NoneType), lambda v: None if v is None else _quantity_problem(name, v), default)
+
+
+def _resources_problem(resources) -> Optional[str]:
+    if resources is None:
+        return None
+    if "CPU" in resources or "GPU" in resources:
+        return "Use the 'num_cpus' and 'num_gpus' keyword instead of 'CPU' and 'GPU' in 'resources' keyword"
+    for name, quantity in resources.items():
+        if not isinstance(name, str):
+            return f"Resource names must be strings, got {name!r}"
+        if not isinstance(quantity, (int, float)) or isinstance(quantity, bool):
+            return f"The quantity of resource {name} must be a number, got {quantity!r}"
+        problem = _quantity_problem(name, quantity)
+        if problem:
+            return problem
+    return None
+
+
+def _num_returns_problem(v) -> Optional[str]:
+    if v is None or v in ("dynamic", "streaming") or (isinstance(v, int) and v >= 0):
+        return None
+    return (
+        "The keyword 'num_returns' only accepts None, a non-negative integer, "
+        "'streaming' (for generators), or 'dynamic'."
+    )
+
+
+def _retry_exceptions_problem(v) -> Optional[str]:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (list, tuple)) and all(isinstance(x, type) and issubclass(x, Exception) for x in v):
+        return None
+    return "retry_exceptions must be either a boolean or a list of exceptions"
+
+
+COMMON_OPTIONS: Dict[str, _Option] = {
+    "accelerator_type": _Option((str, _NoneType)),
+    "memory": _resource("memory"),
+    "name": _Option((str, _NoneType)),
+    "num_cpus": _resource("num_cpus"),
+    "num_gpus": _resource("num_gpus"),
+    "object_store_memory": _count("object_store_memory", False),
+    "placement_group": _Option((object,), default="default"),
+    "placement_group_bundle_index": _Option((int,), default=-1),
+    "placement_group_capture_child_tasks": _Option((bool, _NoneType)),
+    "resources": _Option((dict, _NoneType), _resources_problem),
+    "runtime_env": _Option((dict, _NoneType)),
+    "scheduling_strategy": _Option((object,)),
+    "label_selector": _Option((dict, _NoneType)),
+    "enable_task_events": _Option((bool,), default=True),
+    "_labels": _Option((dict, _NoneType)),
+}
+
+TASK_OPTIONS: Dict[str, _Option] = {
+    **COMMON_OPTIONS,
+    "max_calls": _count("max_calls", False, default=0),
+    "max_retries": _count("max_retries", True, default=3),
+    "num_cpus": _resource("num_cpus", default=1),
+    "num_returns": _Option((int, str, _NoneType), _num_returns_problem),
+    "object_store_memory": _Option(
+        (int, _NoneType),
+        lambda v: None if v is None else "Setting 'object_store_memory' is not implemented for tasks",
+    ),
+    "retry_exceptions": _Option((bool, list, tuple), _retry_exceptions_problem, default=False),
+}
+
+
+ACTOR_OPTIONS: Dict[str, _Option] = {
+    **COMMON_OPTIONS,
+    "concurrency_groups": _Option((list, dict, _NoneType)),
+    "lifetime": _Option(
+        (str, _NoneType),
+        lambda v: None
+        if v in (None, "detached", "non_detached")
+        else "actor `lifetime` argument must be one of 'detached', 'non_detached' and 'None'.",
+    ),
+    "max_concurrency": _count("max_concurrency", False),
+    "max_restarts": _count("max_restarts", True, default=0),
+    "max_task_retries": _count("max_task_retries", True, default=0),
+    "max_pending_calls": _count("max_pending_calls", True, default=-1),
+    "namespace": _Option((str, _NoneType)),
+    "get_if_exists": _Option((bool,), default=False),
+    "allow_out_of_order_execution": _Option((bool, _NoneType)),
+}
+
+
+def validate_actor_options(options: Dict[str, Any], in_options: bool) -> None:
+    for key, value in options.items():
+        option = ACTOR_OPTIONS.get(key)
+        if option is None:
+            raise ValueError(f"Invalid option keyword {key} for actors. Valid ones are {list(ACTOR_OPTIONS)}.")
+        option.validate(key, value)
+    if options.get("get_if_exists") and not options.get("name"):
+        raise ValueError("The actor name must be specified to use `get_if_exists`.")
+
+
+def actor_defaults() -> Dict[str, Any]:
+    return {k: o.default for k, o in ACTOR_OPTIONS.items() if o.default is not None}
+
+
+def actor_resources(options: Dict[str, Any]):
+    """(placement, lifetime) resources of an actor.
+
+    As in Ray: without num_cpus an actor needs 1 CPU to be placed and holds none while it
+    runs; an explicit num_cpus (and every other resource) is needed and held throughout.
+    """
+    cpus = options.get("num_cpus")
+    lifetime = resource_demand({**options, "num_cpus": cpus or 0})
+    placement = dict(lifetime)
+    if cpus is None:
+        placement["CPU"] = 1.0
+    return placement, lifetime
+
+
+def validate_task_options(options: Dict[str, Any], in_options: bool) -> None:
+    for key, value in options.items():
+        option = TASK_OPTIONS.get(key)
+        if option is None:
+            raise ValueError(f"Invalid option keyword {key} for remote functions. Valid ones are {list(TASK_OPTIONS)}.")
+        option.validate(key, value)
+    if in_options and "max_calls" in options:
+        raise ValueError("Setting 'max_calls' is not supported in '.options()'.")
+
+
+def task_defaults() -> Dict[str, Any]:
+    return {k: o.default for k, o in TASK_OPTIONS.items() if o.default is not None}
+
+
+def resource_demand(options: Dict[str, Any]) -> Dict[str, float]:
+    """The resources a task holds while it runs."""
+    demand: Dict[str, float] = {}
+    cpus = options.get("num_cpus")
+    demand["CPU"] = float(1 if cpus is None else cpus)
+    gpus = options.get("num_gpus")
+    if gpus:
+        demand["GPU"] = float(gpus)
+    memory = options.get("memory")
+    if memory:
+        demand["memory"] = float(memory)
+    for name, amount in (options.get("resources") or {}).items():
+        demand[name] = float(amount)
+    return {k: v for k, v in demand.items() if v}
+
+
+REMOTE_DECORATOR_ERROR = (
+    "The @ray.remote decorator must be applied either with no arguments and no "
+    "parentheses, for example '@ray.remote', or it must be applied using some of "
+    f"the arguments in the list {list({**TASK_OPTIONS, **ACTOR_OPTIONS})}, for example "
+    "'@ray.remote(num_returns=2, resources={\"CustomResource\": 1})'."
+)

@@ -1,0 +1,118 @@
+"""How a client reaches the engine's services.
+
+A *transport* sends one protobuf request to a method named like
+``ray.rpc.NodeManagerService/GetObjects`` and returns the parsed reply. Drivers use gRPC
+directly; Python inside a worker uses the worker JVM's bridge (workers/jep_worker.py), which
+forwards the same bytes with grpc-java. Everything above this module is transport-agnostic.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import grpc
+
+from ray.exceptions import RaySystemError
+
+MAX_MESSAGE_BYTES = 512 << 20
+_CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.enable_http_proxy", 0),
+]
+CONTROL_SERVICE = "ray.rpc.ControlService/"
+
+
+class TransportError(RaySystemError):
+    """A call could not be completed; ``code`` is the gRPC status name."""
+
+    def __init__(self, code: str, details: str, address: str = ""):
+        self.code = code
+        self.details = details
+        if code == "UNAVAILABLE":
+            text = (
+                f"Lost the connection to the Ray node{' at ' + address if address else ''}: it has stopped or "
+                f"cannot be reached. Call ray.shutdown() and ray.init() to start again. ({details})"
+            )
+        else:
+            text = f"{code}: {details}"
+        super().__init__(text)
+
+
+def _identity(b):
+    return b
+
+
+class GrpcTransport:
+    def __init__(self, node_manager_address: str, control_address: str):
+        self.node_manager_address = node_manager_address
+        self.control_address = control_address
+        self._nm = grpc.insecure_channel(node_manager_address, options=_CHANNEL_OPTIONS)
+        self._control = grpc.insecure_channel(control_address, options=_CHANNEL_OPTIONS)
+        self._methods = {}
+
+    def _method(self, name: str, kind: str = "unary"):
+        key = (name, kind)
+        m = self._methods.get(key)
+        if m is None:
+            channel = self._control if name.startswith(CONTROL_SERVICE) else self._nm
+            factory = {"unary": channel.unary_unary, "stream": channel.unary_stream, "bidi": channel.stream_stream}[
+                kind
+            ]
+            m = factory("/" + name, request_serializer=_identity, response_deserializer=_identity)
+            self._methods[key] = m
+        return m
+
+    def call(self, method: str, request, reply_type, timeout: Optional[float] = None):
+        try:
+            data = self._method(method)(request.SerializeToString(), timeout=timeout)
+        except grpc.RpcError as e:
+            raise TransportError(e.code().name, e.details() or "", self._address_of(method)) from None
+        return reply_type.FromString(data)
+
+    def _address_of(self, method: str) -> str:
+        return self.control_address if method.startswith(CONTROL_SERVICE) else self.node_manager_address
+
+    def call_interruptible(self, method: str, request, reply_type, timeout: Optional[float] = None):
+        """Like call, but Ctrl-C cancels the call instead of waiting for it."""
+        future = self._method(method).future(request.SerializeToString(), timeout=timeout)
+        try:
+            while True:
+                try:
+                    data = future.result(timeout=0.25)
+                    break
+                except grpc.FutureTimeoutError:
+                    continue
+        except grpc.RpcError as e:
+            raise TransportError(e.code().name, e.details() or "", self._address_of(method)) from None
+        except BaseException:
+            future.cancel()
+            raise
+        return reply_type.FromString(data)
+
+    def stream(self, method: str, request, reply_type):
+        """Starts a server-streaming call; returns (call, iterator of parsed replies)."""
+        call = self._method(method, "stream")(request.SerializeToString())
+        return call, _replies(call, reply_type)
+
+    def bidi(self, method: str, requests, reply_type):
+        """Starts a bidirectional stream fed by ``requests`` (an iterator of messages).
+
+        Returns (call, iterator of parsed replies); the iterator ends when the server completes.
+        """
+        call = self._method(method, "bidi")(r.SerializeToString() for r in requests)
+        return call, _replies(call, reply_type)
+
+    def close(self) -> None:
+        self._nm.close()
+        self._control.close()
+
+
+def _replies(call, reply_type):
+    """Parsed messages of a response stream; a cancelled stream just ends."""
+    try:
+        for data in call:
+            yield reply_type.FromString(data)
+    except grpc.RpcError as e:
+        if e.code() != grpc.StatusCode.CANCELLED:
+            raise TransportError(e.code().name, e.details() or "") from None

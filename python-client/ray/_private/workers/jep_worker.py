@@ -1,0 +1,154 @@
+"""The task loop of a worker process, run by Jep inside the worker JVM (io.ray.engine.worker).
+
+The JVM owns the connection to the node; this module owns Python: it asks the bridge for the
+next task, runs it, reports the result, and repeats until the node says stop. RPCs made by
+user code (nested tasks, ray.get) go through the bridge too, as serialized protobufs.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import site
+import sys
+import threading
+from typing import Optional
+
+from ray.exceptions import GetTimeoutError, RaySystemError
+
+
+class JepTransport:
+    """The transport (see ray/_private/transport.py) of Python code inside a worker JVM."""
+
+    def __init__(self, bridge):
+        self._bridge = bridge
+
+    def call(self, method: str, request, reply_type, timeout: Optional[float] = None):
+        timeout_ms = -1 if timeout is None else int(timeout * 1000)
+        try:
+            reply = self._bridge.call(method, request.SerializeToString(), timeout_ms)
+        except Exception as e:  # noqa: BLE001 - jep.JepException wraps the Java RpcFailure
+            message = str(e)
+            if "DEADLINE_EXCEEDED" in message:
+                raise GetTimeoutError(f"{method} timed out") from None
+            raise RaySystemError(f"{method} failed: {message}") from None
+        return reply_type.FromString(bytes(memoryview(reply)))
+
+    def close(self) -> None:
+        pass
+
+
+class _WorkerOutput(io.TextIOBase):
+    """sys.stdout / sys.stderr of a worker: each line goes to the driver, tagged with the task."""
+
+    def __init__(self, bridge, is_err: bool):
+        super().__init__()
+        self._bridge = bridge
+        self._is_err = is_err
+        self._partial = ""
+        self._lock = threading.Lock()
+
+    @property
+    def encoding(self):
+        return "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        from ray._private.context import task_context
+
+        with self._lock:
+            data = self._partial + text
+            *lines, self._partial = data.split("\n")
+            for line in lines:
+                self._bridge.output(self._is_err, task_context.task_name, line)
+        return len(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._partial:
+                from ray._private.context import task_context
+
+                self._bridge.output(self._is_err, task_context.task_name, self._partial)
+                self._partial = ""
+
+
+def _extend_sys_path(job_sys_path) -> None:
+    """The job's sys.path goes first, and site directories get their .pth files processed."""
+    for entry in reversed(list(job_sys_path)):
+        if entry and entry not in sys.path:
+            sys.path.insert(0, entry)
+    for entry in list(sys.path):
+        if entry.endswith("site-packages"):
+            site.addsitedir(entry)
+
+
+def main(bridge) -> None:
+    import numpy  # noqa: F401 - most tasks use it; import before declaring ready
+
+    from ray._private import context
+    from ray._private.executor import TaskExecutor
+    from ray._private.outbox import Outbox, ThreadPump
+    from ray._private.session import WORKER_MODE, Session, anonymous_namespace
+    from ray._private.workers import actor_runtime
+    from ray.rpc import common_pb2 as common
+    from ray.rpc import worker_channel_pb2 as wc
+
+    sys.argv = sys.argv if getattr(sys, "argv", None) else [""]
+    try:
+        setup = wc.WorkerSetup.FromString(bytes(memoryview(bridge.connect())))
+    except Exception:  # noqa: BLE001 - the node went away before we started
+        return
+    _extend_sys_path(setup.job_config.python_sys_path)
+    if setup.job_config.working_dir and os.path.isdir(setup.job_config.working_dir):
+        os.chdir(setup.job_config.working_dir)
+    sys.stdout = _WorkerOutput(bridge, False)
+    sys.stderr = _WorkerOutput(bridge, True)
+
+    outbox = Outbox()
+    session = Session(
+        mode=WORKER_MODE,
+        transport=JepTransport(bridge),
+        client_id=bytes.fromhex(bridge.workerIdHex()),
+        job_id=setup.job_id,
+        node_id=setup.node_id,
+        node_ip=setup.node_ip,
+        arena_path=setup.arena_path,
+        arena_capacity=setup.arena_capacity,
+        max_inline_bytes=setup.max_inline_bytes,
+        namespace=setup.job_config.ray_namespace or anonymous_namespace(setup.job_id),
+        outbox=outbox,
+    )
+    # Ops (nested submissions, reference changes) go down the worker's channel, in order.
+    pump = ThreadPump(outbox, lambda ops: bridge.sendOps(ops.SerializeToString()))
+    context.set_session(session)
+    executor = TaskExecutor(session)
+
+    def report(finished, result) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # This task's submissions and new references go first on the same channel, so the
+        # node applies them before it releases what the task's arguments kept alive. The
+        # result stays alive (this frame holds it) until TaskFinished is sent, so refs nested
+        # in it are not dropped before the node has the value that holds them.
+        pump.drain()
+        bridge.taskFinished(finished.SerializeToString())
+        del result
+
+    while True:
+        buffer = bridge.nextTask()
+        if buffer is None:
+            break
+        spec = common.TaskSpec.FromString(bytes(memoryview(buffer)))
+        runtime = actor_runtime.current()
+        if runtime is not None and runtime.concurrent and spec.HasField("actor_task"):
+            executor.execute_concurrently(spec, report)
+        else:
+            report(*executor.execute(spec))
+    pump.stop()

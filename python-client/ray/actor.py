@@ -1,0 +1,339 @@
+"""Actors: @ray.remote on a class. A handle submits method calls to one worker that keeps the
+instance; calls from one caller run in submission order (unless the actor is threaded or
+async)."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import pickle
+from typing import Any, Dict, Optional
+
+from ray import exceptions
+from ray._private import context, ids, task_spec
+from ray._private.object_ref import ObjectRef
+from ray._private.options import actor_defaults, actor_resources, validate_actor_options
+from ray.remote_function import _user_options
+from ray.rpc import common_pb2 as common
+from ray.rpc import control_service_pb2 as control
+
+ASYNC_DEFAULT_MAX_CONCURRENCY = 1000
+# Methods every actor has, as in Ray: readiness, and a graceful exit after earlier calls.
+_BUILTIN_METHODS = ("__ray_ready__", "__ray_terminate__")
+
+
+def method(*args, **kwargs):
+    """``@ray.method(num_returns=N)`` on an actor method sets its default options."""
+    valid = {
+        "num_returns",
+        "concurrency_group",
+        "max_task_retries",
+        "retry_exceptions",
+        "_generator_backpressure_num_objects",
+    }
+    if args or not kwargs or set(kwargs) - valid:
+        raise ValueError(f"@ray.method takes keyword arguments among {sorted(valid)}, e.g. num_returns=2")
+    num_returns = kwargs.get("num_returns")
+    if num_returns is not None and (not isinstance(num_returns, int) or num_returns < 0):
+        raise ValueError("num_returns must be a non-negative integer")
+
+    def annotate(fn):
+        fn.__ray_method_options__ = dict(kwargs)
+        return fn
+
+    return annotate
+
+
+def _method_table(cls) -> Dict[str, Dict[str, Any]]:
+    """Public methods of an actor class with their default call options."""
+    table = {}
+    for name, member in inspect.getmembers(cls, predicate=lambda m: inspect.isfunction(m) or inspect.ismethod(m)):
+        if name.startswith("__") and name not in ("__call__",):
+            continue
+        table[name] = dict(getattr(member, "__ray_method_options__", {}))
+    return table
+
+
+def _is_async(cls) -> bool:
+    return any(
+        inspect.iscoroutinefunction(m) or inspect.isasyncgenfunction(m)
+        for _, m in inspect.getmembers(cls, predicate=inspect.isfunction)
+    )
+
+
+class ActorClass:
+    """What @ray.remote returns for a class. Create an actor with ``.remote(...)``."""
+
+    def __init__(self, cls, options: Dict[str, Any]):
+        validate_actor_options(options, in_options=False)
+        self._cls = cls
+        self._default_options = {**actor_defaults(), **options}
+        self._methods = _method_table(cls)
+        self._is_async = _is_async(cls)
+        self._exported = task_spec.ExportedOnce()
+        try:
+            self._init_signature = inspect.signature(cls.__init__)
+        except (TypeError, ValueError):  # some extension types have none
+            self._init_signature = None
+        self.__name__ = cls.__name__
+        self.__qualname__ = cls.__qualname__
+        self.__module__ = cls.__module__
+        self.__doc__ = cls.__doc__
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError(
+            f"Actors cannot be instantiated directly. Instead of '{self.__name__}()', use '{self.__name__}.remote()'."
+        )
+
+    def remote(self, *args, **kwargs) -> ActorHandle:
+        return self._remote(args, kwargs, self._default_options)
+
+    def options(self, **options):
+        validate_actor_options(options, in_options=True)
+        merged = {**self._default_options, **options}
+        actor_class = self
+
+        class _Bound:
+            def remote(self, *args, **kwargs):
+                return actor_class._remote(args, kwargs, merged)
+
+        return _Bound()
+
+    def bind(self, *args, **kwargs):
+        raise NotImplementedError("Ray DAGs (bind) are not supported")
+
+    def _remote(self, args, kwargs, options) -> ActorHandle:
+        session = context.require_session()
+        if self._init_signature is not None:
+            # Wrong constructor arguments fail here, as in Ray, not later in the worker.
+            self._init_signature.bind(None, *args, **kwargs)
+        function_id = self._exported.get(session, self._cls)
+
+        name = options.get("name") or ""
+        namespace = options.get("namespace") or session.namespace
+        detached = options.get("lifetime") == "detached"
+        max_concurrency = options.get("max_concurrency") or (ASYNC_DEFAULT_MAX_CONCURRENCY if self._is_async else 1)
+        actor_id = os.urandom(12) + session.job_id
+        task_id = ids.new_task_id(session.job_id)
+        lifetime_id = ids.return_id(task_id, 1)
+        state = _HandleState(
+            actor_id=actor_id,
+            class_name=self.__name__,
+            methods=self._methods,
+            lifetime_id=lifetime_id,
+            max_task_retries=options.get("max_task_retries", 0),
+            is_async=self._is_async,
+        )
+        if name:
+            reply = session.control_call(
+                "RegisterActor",
+                control.RegisterActorRequest(
+                    actor=control.ActorInfo(
+                        actor_id=actor_id,
+                        job_id=session.job_id,
+                        name=name,
+                        ray_namespace=namespace,
+                        owner_id=session.client_id,
+                        class_name=self.__name__,
+                        detached=detached,
+                        handle=pickle.dumps(state),
+                    )
+                ),
+                control.RegisterActorReply,
+            )
+            if not reply.registered:
+                if options.get("get_if_exists"):
+                    return ActorHandle._from_state(pickle.loads(reply.existing.handle))
+                raise exceptions.ActorAlreadyExistsError(
+                    f"The name {name} (namespace={namespace}) is already taken. Please use a different name or get "
+                    f"the existing actor using ray.get_actor('{name}', namespace='{namespace}')"
+                )
+
+        placement, lifetime = actor_resources(options)
+        spec = common.TaskSpec(
+            task_id=task_id,
+            job_id=session.job_id,
+            caller_id=session.client_id,
+            num_returns=1,
+            max_retries=0,
+            name=f"{self.__name__}.__init__",
+        )
+        spec.function.language = common.PYTHON
+        spec.function.function_id = function_id
+        spec.function.module_name = self.__module__ or ""
+        spec.function.function_name = self.__qualname__
+        spec.resources.update(placement)
+        creation = spec.actor_creation
+        creation.actor_id = actor_id
+        creation.max_restarts = options.get("max_restarts", 0)
+        creation.max_task_retries = options.get("max_task_retries", 0)
+        creation.max_concurrency = max_concurrency
+        creation.is_async = self._is_async
+        creation.detached = detached
+        creation.name = name
+        creation.ray_namespace = namespace
+        creation.class_name = self.__name__
+        creation.lifetime_resources.update(lifetime)
+        # The handle's ref is the one the node counts for the creator (the creation's return).
+        handle = ActorHandle._from_state(state, counted=True)
+        task_spec.submit(session, spec, args, kwargs, f"{self.__module__}.{self.__qualname__}")
+        return handle
+
+    def __reduce__(self):
+        return (ActorClass, (self._cls, _user_options(self._default_options, actor_defaults())))
+
+
+class _HandleState:
+    """What is needed to rebuild a handle anywhere (pickled into the actor directory too)."""
+
+    def __init__(self, actor_id, class_name, methods, lifetime_id, max_task_retries, is_async):
+        self.actor_id = actor_id
+        self.class_name = class_name
+        self.methods = methods
+        self.lifetime_id = lifetime_id
+        self.max_task_retries = max_task_retries
+        self.is_async = is_async
+
+
+class ActorHandle:
+    """A reference to an actor. Call methods with ``handle.method.remote(...)``.
+
+    Handles can be passed to tasks and actors, returned from them and stored in objects. The
+    actor lives while any handle to it exists (unless detached), and dies with its owner.
+    """
+
+    def __init__(self, state: _HandleState, lifetime_ref: ObjectRef):
+        self._state = state
+        self._lifetime_ref = lifetime_ref
+
+    @classmethod
+    def _from_state(cls, state: _HandleState, counted: bool = False) -> ActorHandle:
+        return cls(state, ObjectRef(state.lifetime_id, _counted=counted))
+
+    @property
+    def _actor_id(self):
+        return _ActorID(self._state.actor_id)
+
+    def __getattr__(self, name: str):
+        if name in _BUILTIN_METHODS:
+            return ActorMethod(self, name, {})
+        if name.startswith("_"):
+            raise AttributeError(name)
+        options = self._state.methods.get(name)
+        if options is None:
+            raise AttributeError(f"'ActorHandle' object has no attribute '{name}'")
+        return ActorMethod(self, name, options)
+
+    def __repr__(self) -> str:
+        return f"Actor({self._state.class_name}, {self._state.actor_id.hex()})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ActorHandle) and other._state.actor_id == self._state.actor_id
+
+    def __hash__(self) -> int:
+        return hash(self._state.actor_id)
+
+    def __reduce__(self):
+        return (_rebuild_handle, (self._state, self._lifetime_ref))
+
+
+def _rebuild_handle(state, lifetime_ref):
+    return ActorHandle(state, lifetime_ref)
+
+
+class _ActorID:
+    def __init__(self, binary: bytes):
+        self._binary = binary
+
+    def binary(self) -> bytes:
+        return self._binary
+
+    def hex(self) -> str:
+        return self._binary.hex()
+
+    def __repr__(self) -> str:
+        return f"ActorID({self.hex()})"
+
+
+class ActorMethod:
+    """``handle.method``: call it with ``.remote(...)``."""
+
+    def __init__(self, handle: ActorHandle, name: str, options: Dict[str, Any]):
+        self._handle = handle
+        self._name = name
+        self._options = options
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError(
+            "Actor methods cannot be called directly. Instead "
+            f"of running 'object.{self._name}()', try "
+            f"'object.{self._name}.remote()'."
+        )
+
+    def options(self, **options):
+        merged = {**self._options, **options}
+        return ActorMethod(self._handle, self._name, merged)
+
+    def remote(self, *args, **kwargs):
+        session = context.require_session()
+        state = self._handle._state
+        num_returns = self._options.get("num_returns")
+        num_returns = 1 if num_returns is None else num_returns
+        task_id = ids.new_task_id(session.job_id)
+        spec = common.TaskSpec(
+            task_id=task_id,
+            job_id=session.job_id,
+            caller_id=session.client_id,
+            num_returns=num_returns,
+            max_retries=self._options.get("max_task_retries", state.max_task_retries),
+            name=f"{state.class_name}.{self._name}",
+        )
+        spec.actor_task.actor_id = state.actor_id
+        spec.actor_task.method_name = self._name
+        spec.actor_task.lifetime_object_id = state.lifetime_id
+        task_spec.submit(session, spec, args, kwargs, f"{state.class_name}.{self._name}")
+        return task_spec.return_refs(task_id, num_returns)
+
+
+class _ActorExit(SystemExit):
+    """Raised by exit_actor() inside an actor method; the worker ends the actor after it."""
+
+
+def exit_actor():
+    """Ends the current actor after the running method; later calls fail with RayActorError."""
+    from ray._private.workers import actor_runtime
+
+    if actor_runtime.current() is None:
+        raise TypeError(
+            "exit_actor API is called on a non-actor worker. Call this API inside an actor method "
+            "if you'd like to exit the actor gracefully."
+        )
+    raise _ActorExit(0)
+
+
+def get_actor(name: str, namespace: Optional[str] = None) -> ActorHandle:
+    """The live actor with this name (in the given namespace, or the caller's)."""
+    if not name:
+        raise ValueError("Please supply a non-empty value to get_actor")
+    if namespace is not None and not isinstance(namespace, str):
+        raise TypeError(f"namespace must be a string, got {type(namespace).__name__}")
+    session = context.require_session()
+    ns = namespace if namespace is not None else session.namespace
+    reply = session.control_call(
+        "GetNamedActor", control.GetNamedActorRequest(name=name, ray_namespace=ns), control.GetNamedActorReply
+    )
+    if not reply.found or not reply.actor.handle:
+        raise ValueError(
+            f"Failed to look up actor with name '{name}'. This could because 1. You are trying to look up a named "
+            "actor you didn't create. 2. The named actor died. 3. You did not use a namespace matching the "
+            f"namespace of the actor (looked in namespace '{ns}')."
+        )
+    return ActorHandle._from_state(pickle.loads(reply.actor.handle))
+
+
+def kill(actor: ActorHandle, *, no_restart: bool = True) -> None:
+    """Stops an actor at once: running calls fail, and it restarts only if no_restart=False allows."""
+    if not isinstance(actor, ActorHandle):
+        raise ValueError(f"ray.kill() only supported for actors. For tasks, try ray.cancel(). Got: {type(actor)}.")
+    session = context.require_session()
+    session.outbox.kill_actor(actor._state.actor_id, no_restart)

@@ -1,0 +1,103 @@
+"""@ray.remote on a function: a RemoteFunction whose .remote() submits a task."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Dict
+
+from ray._private import context, ids, task_spec
+from ray._private.options import resource_demand, task_defaults, validate_task_options
+from ray.rpc import common_pb2 as common
+
+
+class RemoteFunction:
+    """A function that runs as a Ray task. Call it with ``.remote(...)``."""
+
+    def __init__(self, function, options: Dict[str, Any]):
+        if inspect.iscoroutinefunction(function):
+            raise ValueError(
+                "'async def' should not be used for remote tasks. You can wrap the async "
+                "function with `asyncio.run(f())`."
+            )
+        validate_task_options(options, in_options=False)
+        self._function = function
+        try:
+            self._signature = inspect.signature(function)
+        except (TypeError, ValueError):  # some builtins have no signature
+            self._signature = None
+        self._function_name = f"{function.__module__}.{function.__qualname__}"
+        self._default_options = {**task_defaults(), **options}
+        self.__doc__ = function.__doc__
+        self.__name__ = getattr(function, "__name__", "remote_function")
+        self.__qualname__ = getattr(function, "__qualname__", self.__name__)
+        self.__module__ = getattr(function, "__module__", None)
+        self.__wrapped__ = function
+        self._exported = task_spec.ExportedOnce()
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError(
+            "Remote functions cannot be called directly. Instead "
+            f"of running '{self._function_name}()', "
+            f"try '{self._function_name}.remote()'."
+        )
+
+    def remote(self, *args, **kwargs):
+        """Submits the task; returns its ObjectRef(s) at once."""
+        return self._remote(args, kwargs, self._default_options)
+
+    def options(self, **options):
+        """The same function with some options overridden for the calls made through it."""
+        validate_task_options(options, in_options=True)
+        merged = {**self._default_options, **options}
+        function = self
+
+        class _Bound:
+            def remote(self, *args, **kwargs):
+                return function._remote(args, kwargs, merged)
+
+            def __call__(self, *args, **kwargs):
+                return function(*args, **kwargs)
+
+            def options(self, **more):
+                validate_task_options(more, in_options=True)
+                return function.options(**{**options, **more})
+
+        return _Bound()
+
+    def _remote(self, args, kwargs, options):
+        session = context.require_session()
+        if self._signature is not None:
+            # Wrong arguments fail here, as in Ray, not later inside the worker.
+            self._signature.bind(*args, **kwargs)
+        num_returns = options.get("num_returns")
+        num_returns = 1 if num_returns is None else num_returns
+        if not isinstance(num_returns, int):
+            raise NotImplementedError(f"num_returns={num_returns!r} (generator tasks) is not supported yet")
+        function_id = self._exported.get(session, self._function)
+        name = options.get("name") or self.__qualname__
+        task_id = ids.new_task_id(session.job_id)
+        spec = common.TaskSpec(
+            task_id=task_id,
+            job_id=session.job_id,
+            caller_id=session.client_id,
+            num_returns=num_returns,
+            max_retries=options.get("max_retries", 3),
+            retry_exceptions=bool(options.get("retry_exceptions", False)),
+            name=name,
+        )
+        spec.function.language = common.PYTHON
+        spec.function.function_id = function_id
+        spec.function.module_name = self.__module__ or ""
+        spec.function.function_name = self.__qualname__
+        spec.resources.update(resource_demand(options))
+        task_spec.submit(session, spec, args, kwargs, self._function_name)
+        return task_spec.return_refs(task_id, num_returns)
+
+    def __reduce__(self):
+        # Rebuilt from the plain function and the options the user gave; caches stay behind.
+        return (RemoteFunction, (self._function, _user_options(self._default_options, task_defaults())))
+
+
+def _user_options(options: Dict[str, Any], defaults: Dict[str, Any]) -> Dict[str, Any]:
+    """The options that differ from the defaults (what the user gave)."""
+    return {k: v for k, v in options.items() if k not in defaults or defaults[k] != v}

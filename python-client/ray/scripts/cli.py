@@ -1,0 +1,173 @@
+"""The `ray` command: start, stop and inspect nodes of a cluster on this machine.
+
+`ray start --head` uses the same code path as `ray.init()` (ray/_private/node.py), without
+tying the node to a parent process; `ray stop` stops every node of ours on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from typing import List, Optional
+
+from ray._private import node as node_mod
+
+CURRENT_CLUSTER = os.path.join(node_mod.TEMP_ROOT, "ray_current_cluster")
+NODES_FILE = os.path.join(node_mod.TEMP_ROOT, "ray_nodes.json")
+
+
+def _record_node(pid: int, info: dict) -> None:
+    nodes = _recorded_nodes()
+    nodes[str(pid)] = info
+    os.makedirs(node_mod.TEMP_ROOT, exist_ok=True)
+    with open(NODES_FILE + ".tmp", "w") as f:
+        json.dump(nodes, f)
+    os.replace(NODES_FILE + ".tmp", NODES_FILE)
+
+
+def _recorded_nodes() -> dict:
+    try:
+        with open(NODES_FILE) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def cmd_start(args) -> int:
+    if not args.head and not args.address:
+        print("ray start: give --head to start a cluster, or --address=<head> to join one.", file=sys.stderr)
+        return 2
+    resources = json.loads(args.resources) if args.resources else None
+    if resources is not None and not isinstance(resources, dict):
+        print("ray start: --resources must be a JSON object, e.g. '{\"slot\": 2}'", file=sys.stderr)
+        return 2
+    session_dir = node_mod.new_session_dir()
+    try:
+        node = node_mod.start_node(
+            head=args.head,
+            session_dir=session_dir,
+            num_cpus=args.num_cpus,
+            num_gpus=args.num_gpus,
+            resources=resources,
+            object_store_memory=args.object_store_memory,
+            control_address=args.address,
+            control_port=args.port if args.head else 0,
+            node_ip=args.node_ip_address,
+            detach=True,
+        )
+    except node_mod.NodeStartError as e:
+        print(f"ray start: {e}", file=sys.stderr)
+        return 1
+    _record_node(node.process.pid, node.info)
+    if args.head:
+        with open(CURRENT_CLUSTER, "w") as f:
+            f.write(node.control_address)
+        print("Ray runtime started.")
+        print(f"  Cluster address: {node.control_address}")
+        print("  Connect from Python on this machine: ray.init(address='auto')")
+        print(f"  Add a node: ray start --address='{node.control_address}'")
+        print("  Stop: ray stop")
+    else:
+        print(f"Ray runtime started; node joined {args.address}.")
+    return 0
+
+
+def cmd_stop(args) -> int:
+    nodes = _recorded_nodes()
+    pids: List[int] = [int(p) for p in nodes]
+    for pid in pids:
+        _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + args.grace_period
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.1)
+    for pid in pids:
+        if _alive(pid):
+            _signal(pid, signal.SIGKILL)
+    for path in (NODES_FILE, CURRENT_CLUSTER):
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+    print(f"Stopped {len(pids)} Ray node process(es).")
+    return 0
+
+
+def cmd_status(args) -> int:
+    import ray
+
+    try:
+        ray.init(address=args.address or "auto", log_to_driver=False, configure_logging=False)
+    except ConnectionError as e:
+        print(f"ray status: {e}", file=sys.stderr)
+        return 1
+    try:
+        print("======== Cluster status ========")
+        for n in ray.nodes():
+            state = "alive" if n["Alive"] else "dead"
+            print(f"Node {n['NodeID'][:8]} at {n['NodeManagerAddress']}:{n['NodeManagerPort']} ({state})")
+        total = ray.cluster_resources()
+        free = ray.available_resources()
+        print("Resources (used / total):")
+        for name in sorted(total):
+            if name.startswith("node:"):
+                continue
+            print(f"  {total[name] - free.get(name, 0.0):g} / {total[name]:g} {name}")
+    finally:
+        ray.shutdown()
+    return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except OSError:
+        return True
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="ray", description="Manage Ray nodes on this machine.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    start = sub.add_parser("start", help="start a node (the head with --head)")
+    start.add_argument("--head", action="store_true", help="start the head node of a new cluster")
+    start.add_argument("--address", help="control address of the cluster to join")
+    start.add_argument("--port", type=int, default=6379, help="head: control service port (default 6379)")
+    start.add_argument("--num-cpus", type=float)
+    start.add_argument("--num-gpus", type=float)
+    start.add_argument("--resources", help="custom resources as JSON, e.g. '{\"slot\": 2}'")
+    start.add_argument("--object-store-memory", type=int)
+    start.add_argument("--node-ip-address", default="127.0.0.1")
+    start.set_defaults(run=cmd_start)
+
+    stop = sub.add_parser("stop", help="stop every node started with `ray start` on this machine")
+    stop.add_argument("--grace-period", type=float, default=15)
+    stop.set_defaults(run=cmd_stop)
+
+    status = sub.add_parser("status", help="show nodes and resource use")
+    status.add_argument("--address")
+    status.set_defaults(run=cmd_status)
+
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The `ray` command: ray start --head, a driver connecting with address='auto', ray stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+
+RAY = str(Path(sys.executable).parent / "ray")
+
+
+def _run(args, env, timeout=120):
+    return subprocess.run([RAY, *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_start_connect_status_stop(tmp_path):
+    env = {**os.environ, "RAY_TMPDIR": str(tmp_path)}
+    started = _run(["start", "--head", "--port", "0", "--num-cpus", "2"], env)
+    assert started.returncode == 0, started.stderr
+    assert "Ray runtime started." in started.stdout
+    address = (tmp_path / "ray_current_cluster").read_text().strip()
+    node_pids = [int(p) for p in json.loads((tmp_path / "ray_nodes.json").read_text())]
+    try:
+        script = tmp_path / "driver.py"
+        script.write_text(
+            textwrap.dedent(
+                """
+            import ray
+            ctx = ray.init(address="auto")
+            @ray.remote
+            def double(x):
+                print("doubling", x)
+                return 2 * x
+            print("RESULT", ray.get([double.remote(i) for i in range(4)]), ctx.address_info["gcs_address"])
+            ray.shutdown()
+            """
+            )
+        )
+        driver = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
+        assert driver.returncode == 0, driver.stderr
+        assert f"RESULT [0, 2, 4, 6] {address}" in driver.stdout
+        assert "(double pid=" in driver.stdout and ") doubling 3" in driver.stdout
+
+        status = _run(["status"], env)
+        assert status.returncode == 0, status.stderr
+        assert "/ 2 CPU" in status.stdout
+    finally:
+        stopped = _run(["stop"], env)
+    assert stopped.returncode == 0, stopped.stderr
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(
+        psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in node_pids
+    ):
+        time.sleep(0.1)
+    assert not [p for p in node_pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    assert not (tmp_path / "ray_current_cluster").exists()
+
+
+def test_start_without_head_or_address_explains(tmp_path):
+    result = _run(["start"], {**os.environ, "RAY_TMPDIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert "--head" in result.stderr
+
+
+def test_auto_without_cluster_raises_connection_error(tmp_path):
+    script = tmp_path / "driver.py"
+    script.write_text(
+        "import ray\n"
+        "try:\n    ray.init(address='auto')\n"
+        "except ConnectionError as e:\n    print('CONNECTION ERROR', e)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "RAY_TMPDIR": str(tmp_path)},
+    )
+    assert "CONNECTION ERROR Could not find any running Ray instance" in result.stdout, result.stderr
