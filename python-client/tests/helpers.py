@@ -7,6 +7,7 @@ theirs too), so tasks defined in test modules may call these functions.
 from __future__ import annotations
 
 import os
+import re
 import time
 
 # Generous: the machine is shared, and a blocked worker's CPU is lent to a worker that may
@@ -48,3 +49,19 @@ def max_overlap(intervals) -> int:
         current += delta
         best = max(best, current)
     return best
+
+
+# A line of worker output as the driver prints it: "(<source> pid=N[, ip=...]) <text>".
+_LOG_LINE = re.compile(r"\(([^\n]*?) pid=(\d+)(?:, ip=[^)\n]*)?\) ([^\n]*)\n")
+
+
+def split_output(stdout: str):
+    """Separates worker lines from the driver's own output.
+
+    The driver's log thread writes each worker line in one piece, but a print in the driver's
+    main thread is several writes, so a worker line can land inside a driver line (as in Ray).
+    Returns ``(lines, rest)``: the worker lines as ``(source, pid, text)`` in order, and the
+    driver's output with them cut out, its lines whole again.
+    """
+    lines = [(m.group(1), int(m.group(2)), m.group(3)) for m in _LOG_LINE.finditer(stdout)]
+    return lines, _LOG_LINE.sub("", stdout)

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import psutil
+from helpers import split_output
 
 RAY = str(Path(sys.executable).parent / "ray")
 
@@ -44,8 +45,11 @@ def test_start_connect_status_stop(tmp_path):
         )
         driver = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
         assert driver.returncode == 0, driver.stderr
-        assert f"RESULT [0, 2, 4, 6] {address}" in driver.stdout
-        assert "(double pid=" in driver.stdout and ") doubling 3" in driver.stdout
+        worker_lines, driver_output = split_output(driver.stdout)
+        assert f"RESULT [0, 2, 4, 6] {address}" in driver_output.splitlines(), driver.stdout
+        assert sorted(text for source, _, text in worker_lines if source == "double") == [
+            f"doubling {i}" for i in range(4)
+        ], driver.stdout
 
         status = _run(["status"], env)
         assert status.returncode == 0, status.stderr

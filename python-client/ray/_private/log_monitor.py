@@ -42,7 +42,10 @@ class LogMonitor:
                     stream = sys.stderr if line.is_err else sys.stdout
                     color = getattr(stream, "isatty", lambda: False)()
                     try:
-                        print(format_line(line, batch.node_ip, self._driver_ip, color), file=stream, flush=True)
+                        # One write per line: the driver's own prints can land between two of
+                        # our lines (as in Ray), but never inside one.
+                        stream.write(format_line(line, batch.node_ip, self._driver_ip, color) + "\n")
+                        stream.flush()
                     except (ValueError, OSError):
                         return  # the driver's stream was closed
         except Exception:  # noqa: BLE001 - the cluster went away; output simply stops

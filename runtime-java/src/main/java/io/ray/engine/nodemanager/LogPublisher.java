@@ -15,7 +15,8 @@ import java.util.List;
 final class LogPublisher {
   private static final int MAX_LINES_PER_BATCH = 1000;
 
-  private record Pending(ByteString jobId, LogLine line) {}
+  /** A line to publish, or (line == null) an action to run once every earlier line is out. */
+  private record Pending(ByteString jobId, LogLine line, Runnable after) {}
 
   private final ControlClient control;
   private final String nodeIp;
@@ -33,18 +34,33 @@ final class LogPublisher {
   void publish(ByteString jobId, List<LogLine> lines) {
     loop.checkInLoop();
     for (LogLine l : lines) {
-      queue.add(new Pending(jobId, l));
+      queue.add(new Pending(jobId, l, null));
     }
     sendNext();
   }
 
+  /**
+   * Runs {@code action} once every line queued before this call has been published (acknowledged by
+   * the control service). Ending a job goes through here, so that the job's log streams are not
+   * closed while its last lines are still on their way.
+   */
+  void afterQueued(ByteString jobId, Runnable action) {
+    loop.checkInLoop();
+    queue.add(new Pending(jobId, null, action));
+    sendNext();
+  }
+
   private void sendNext() {
+    while (!inFlight && !queue.isEmpty() && queue.peek().line() == null) {
+      queue.poll().after().run();
+    }
     if (inFlight || queue.isEmpty() || closed) {
       return;
     }
     ByteString job = queue.peek().jobId();
     LogBatch.Builder batch = LogBatch.newBuilder().setJobId(job).setNodeIp(nodeIp);
     while (!queue.isEmpty()
+        && queue.peek().line() != null
         && queue.peek().jobId().equals(job)
         && batch.getLinesCount() < MAX_LINES_PER_BATCH) {
       batch.addLines(queue.poll().line());

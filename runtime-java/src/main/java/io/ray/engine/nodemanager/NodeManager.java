@@ -281,7 +281,8 @@ public final class NodeManager implements AutoCloseable {
         retireWorker(w);
       }
     }
-    control.finishJob(jobId);
+    // The job's log streams end with finishJob: only after its last lines are out.
+    logs.afterQueued(jobId, () -> control.finishJob(jobId));
     dispatch();
   }
 
