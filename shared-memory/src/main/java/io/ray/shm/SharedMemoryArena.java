@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.bytes.MappedBytes;
+import net.openhft.chronicle.bytes.MappedFile;
+import net.openhft.chronicle.core.io.BackgroundResourceReleaser;
 
 /**
  * One node's object arena: a file in shared memory (tmpfs), mapped once with Chronicle Bytes,
@@ -160,7 +162,16 @@ public final class SharedMemoryArena implements AutoCloseable {
       return;
     }
     closed = true;
+    MappedFile file = mapping.mappedFile();
     mapping.releaseLast();
+    // A single mapped file keeps the reservation it took on its store when it mapped it (it
+    // drops it on close only with -DmappedFile.retain), so the mapping would outlive close():
+    // drop it here. Chronicle unmaps on its background releaser thread; wait for that, so that a
+    // closed arena is gone from this process (a node restarted in-process keeps no old mapping).
+    if (store.refCount() > 0) {
+      store.release(file);
+    }
+    BackgroundResourceReleaser.releasePendingResources();
     File file = path.toFile();
     if (!file.delete() && file.exists()) {
       throw new IllegalStateException("could not delete arena file " + path);

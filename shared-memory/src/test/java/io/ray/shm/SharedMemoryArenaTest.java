@@ -256,6 +256,19 @@ class SharedMemoryArenaTest {
   }
 
   @Test
+  void closeUnmapsTheArena() throws IOException {
+    assertTrue(mapsOf(file), "the arena is mapped while open");
+    arena.close();
+    assertFalse(mapsOf(file), "close() leaves no mapping of the arena in this process");
+  }
+
+  private static boolean mapsOf(Path path) throws IOException {
+    String name = path.toAbsolutePath().toString();
+    return Files.readAllLines(Path.of("/proc/self/maps")).stream()
+        .anyMatch(line -> line.contains(name));
+  }
+
+  @Test
   void operationsAfterCloseThrow() {
     long payload = arena.create(id(1), 10, 0);
     arena.close();
