@@ -162,14 +162,14 @@ public final class SharedMemoryArena implements AutoCloseable {
       return;
     }
     closed = true;
-    MappedFile file = mapping.mappedFile();
+    MappedFile mappedFile = mapping.mappedFile();
     mapping.releaseLast();
     // A single mapped file keeps the reservation it took on its store when it mapped it (it
     // drops it on close only with -DmappedFile.retain), so the mapping would outlive close():
     // drop it here. Chronicle unmaps on its background releaser thread; wait for that, so that a
     // closed arena is gone from this process (a node restarted in-process keeps no old mapping).
     if (store.refCount() > 0) {
-      store.release(file);
+      store.release(mappedFile);
     }
     BackgroundResourceReleaser.releasePendingResources();
     File file = path.toFile();
