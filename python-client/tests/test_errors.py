@@ -200,12 +200,28 @@ def test_put_of_an_unpicklable_value_raises_type_error(ray_cluster):
 
 
 def test_worker_crash_without_retries_raises_worker_crashed_error(ray_cluster, tmp_path):
-    with pytest.raises(WorkerCrashedError):
+    with pytest.raises(WorkerCrashedError, match=r"task die \(pid=\d+, process exited with code 1\)") as info:
         ray.get(die.remote(), timeout=GET_TIMEOUT)
+    assert "It was not retried: max_retries=0." in str(info.value)
     marker = tmp_path / "first-attempt"
     with pytest.raises(WorkerCrashedError):
         ray.get(die_on_first_attempt.options(max_retries=0).remote(str(marker)), timeout=GET_TIMEOUT)
     assert marker.exists()
+    _still_works()
+
+
+@ray.remote
+def always_die(attempts_dir):
+    # One file per attempt, then the worker dies: Ray's default max_retries (3) gives four.
+    with open(os.path.join(attempts_dir, str(os.getpid())), "w"):
+        pass
+    os._exit(2)
+
+
+def test_a_task_that_always_crashes_is_retried_three_times_by_default(ray_cluster, tmp_path):
+    with pytest.raises(WorkerCrashedError, match="It was retried 3 times; every attempt died."):
+        ray.get(always_die.remote(str(tmp_path)), timeout=GET_TIMEOUT)
+    assert len(os.listdir(tmp_path)) == 4
     _still_works()
 
 

@@ -786,6 +786,49 @@ public final class NodeManager implements AutoCloseable {
   }
 
   /** A worker's process exited or its channel broke. Idempotent. */
+  /**
+   * Fails a task whose worker died and that has no retries left. A lost channel is usually the
+   * worker's exit seen a moment before the process is reaped, and the exit code says more to a user
+   * than the channel's status: the error waits for the exit, up to {@link #EXIT_CODE_WAIT_MS}. The
+   * worker is already out of the pool, so nothing else waits.
+   */
+  private void failCrashedTask(TaskRecord r, WorkerHandle w, String why) {
+    Runnable failIt =
+        () -> {
+          if (tasks.get(r.id()) != r) {
+            return; // finished meanwhile (its job ended)
+          }
+          String cause =
+              w.process != null && !w.process.isAlive()
+                  ? "process exited with code " + w.process.exitValue()
+                  : why;
+          int retried = r.spec.getMaxRetries();
+          fail(
+              r,
+              "WorkerCrashedError",
+              "The worker died unexpectedly while executing task "
+                  + r.spec.getName()
+                  + " (pid="
+                  + w.pid
+                  + ", "
+                  + cause
+                  + ")."
+                  + (retried > 0
+                      ? " It was retried " + retried + " times; every attempt died."
+                      : " It was not retried: max_retries=0."));
+        };
+    if (w.process == null || !w.process.isAlive()) {
+      failIt.run();
+      return;
+    }
+    w.process
+        .onExit() // a new future on every call: timing it out touches no other watcher
+        .completeOnTimeout(w.process, EXIT_CODE_WAIT_MS, TimeUnit.MILLISECONDS)
+        .thenRun(() -> loop.execute(failIt));
+  }
+
+  private static final long EXIT_CODE_WAIT_MS = 2000;
+
   public void workerGone(ByteString workerId, String why) {
     loop.execute(
         () -> {
@@ -810,16 +853,7 @@ public final class NodeManager implements AutoCloseable {
               LOG.info("retrying task {} after its worker died", r.spec.getName());
               retry(r);
             } else {
-              fail(
-                  r,
-                  "WorkerCrashedError",
-                  "The worker died unexpectedly while executing task "
-                      + r.spec.getName()
-                      + " (pid="
-                      + w.pid
-                      + ", "
-                      + why
-                      + "). Set max_retries to retry it.");
+              failCrashedTask(r, w, why);
             }
           }
           releaseParked(workerId);
