@@ -44,9 +44,9 @@ final class LogPublisher {
    * the control service). Ending a job goes through here, so that the job's log streams are not
    * closed while its last lines are still on their way.
    */
-  void afterQueued(ByteString jobId, Runnable action) {
+  void afterQueued(Runnable action) {
     loop.checkInLoop();
-    queue.add(new Pending(jobId, null, action));
+    queue.add(new Pending(null, null, action));
     sendNext();
   }
 

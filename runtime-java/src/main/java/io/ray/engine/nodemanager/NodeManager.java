@@ -46,6 +46,9 @@ public final class NodeManager implements AutoCloseable {
   private static final long IDLE_WORKER_KILL_MS = 1_000;
   private static final long REPORT_INTERVAL_MS = 50;
 
+  /** How long a crashed task's error waits for its worker's exit code. */
+  private static final long EXIT_CODE_WAIT_MS = 2_000;
+
   /** A job with a driver or workers on this node. */
   private static final class JobState {
     final ByteString jobId;
@@ -282,7 +285,7 @@ public final class NodeManager implements AutoCloseable {
       }
     }
     // The job's log streams end with finishJob: only after its last lines are out.
-    logs.afterQueued(jobId, () -> control.finishJob(jobId));
+    logs.afterQueued(() -> control.finishJob(jobId));
     dispatch();
   }
 
@@ -785,7 +788,6 @@ public final class NodeManager implements AutoCloseable {
         });
   }
 
-  /** A worker's process exited or its channel broke. Idempotent. */
   /**
    * Fails a task whose worker died and that has no retries left. A lost channel is usually the
    * worker's exit seen a moment before the process is reaped, and the exit code says more to a user
@@ -827,8 +829,7 @@ public final class NodeManager implements AutoCloseable {
         .thenRun(() -> loop.execute(failIt));
   }
 
-  private static final long EXIT_CODE_WAIT_MS = 2000;
-
+  /** A worker's process exited or its channel broke. Idempotent. */
   public void workerGone(ByteString workerId, String why) {
     loop.execute(
         () -> {
