@@ -54,7 +54,14 @@ METRICS = [
     Metric("actor_calls_per_s_sequential", "calls/s", higher_is_better=True),
     Metric("actor_calls_per_s_batch_1000", "calls/s", higher_is_better=True),
     Metric("actor_calls_per_s_concurrent", "calls/s", higher_is_better=True),
+    Metric("wait_calls_per_s_1000_ready", "calls/s", higher_is_better=True),
+    Metric("nested_200x10_s", "s", higher_is_better=False),
+    Metric("actors_40_create_s", "s", higher_is_better=False),
+    Metric("actors_40x10_calls_per_s", "calls/s", higher_is_better=True),
 ]
+# Parents that each wait for this many children (blocking ray.get inside a task).
+NESTED_PARENTS, NESTED_CHILDREN = 200, 10
+MANY_ACTORS, CALLS_PER_ACTOR = 40, 10
 # Calls in flight at once on the concurrent actor (its max_concurrency).
 ACTOR_CONCURRENCY = 16
 
@@ -92,6 +99,16 @@ QUICK = Limits(
 @ray.remote
 def noop():
     return None
+
+
+@ray.remote
+def child(i):
+    return i
+
+
+@ray.remote
+def parent(j):
+    return sum(ray.get([child.remote(i) for i in range(NESTED_CHILDREN)])) + j
 
 
 @ray.remote
@@ -229,6 +246,47 @@ def bench_actor_batch(limits: Limits, max_concurrency: int = 1) -> Dict[str, flo
     )
 
 
+def bench_wait_ready(limits: Limits) -> Dict[str, float]:
+    """ray.wait over 1,000 refs that are all ready."""
+    refs = [noop.remote() for _ in range(BATCH_SIZE)]
+    ray.get(refs, timeout=OP_TIMEOUT_S)
+
+    def wait_all():
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=OP_TIMEOUT_S)
+        check(len(ready) == len(refs), "every ref is ready")
+
+    return measure(wait_all, warmup=2, max_iters=limits.small_calls, max_seconds=limits.seconds)
+
+
+def bench_nested() -> Dict[str, float]:
+    """Parents that block in ray.get on their children: seconds for the whole batch."""
+    start = time.perf_counter()
+    results = ray.get([parent.remote(j) for j in range(NESTED_PARENTS)], timeout=600)
+    elapsed = time.perf_counter() - start
+    expected = sum(range(NESTED_CHILDREN))
+    check(results == [expected + j for j in range(NESTED_PARENTS)], "nested results")
+    return {"value": elapsed, "iterations": 1, "seconds": elapsed}
+
+
+def bench_many_actors() -> Dict[str, Dict[str, float]]:
+    """Creates 40 actors (seconds until each has answered once), then calls each 10 times."""
+    start = time.perf_counter()
+    actors = [Echo.remote() for _ in range(MANY_ACTORS)]
+    ray.get([a.noop.remote() for a in actors], timeout=600)
+    created = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(CALLS_PER_ACTOR):
+        ray.get([a.noop.remote() for a in actors], timeout=OP_TIMEOUT_S)
+    calls = time.perf_counter() - start
+    for a in actors:
+        ray.kill(a)
+    n = MANY_ACTORS * CALLS_PER_ACTOR
+    return {
+        "actors_40_create_s": {"value": created, "iterations": MANY_ACTORS, "seconds": created},
+        "actors_40x10_calls_per_s": {"value": n / calls, "iterations": n, "seconds": calls},
+    }
+
+
 def check(ok: bool, what: str) -> None:
     if not ok:
         raise RuntimeError(f"wrong result: {what}")
@@ -265,6 +323,8 @@ def run(limits: Limits) -> Dict[str, dict]:
             "actor_calls_per_s_sequential": lambda: bench_actor_sequential(limits),
             "actor_calls_per_s_batch_1000": lambda: bench_actor_batch(limits),
             "actor_calls_per_s_concurrent": lambda: bench_actor_batch(limits, ACTOR_CONCURRENCY),
+            "wait_calls_per_s_1000_ready": lambda: bench_wait_ready(limits),
+            "nested_200x10_s": bench_nested,
         }
         for name, bench in benches.items():
             print(f"measuring {name} ...", flush=True)
@@ -273,6 +333,12 @@ def run(limits: Limits) -> Dict[str, dict]:
             except Exception as e:  # noqa: BLE001 - reported per metric, run goes on
                 results[name] = {"error": f"{type(e).__name__}: {e}"}
                 print(f"  failed: {results[name]['error']}", flush=True)
+        print("measuring actors_40_create_s, actors_40x10_calls_per_s ...", flush=True)
+        try:
+            results.update(bench_many_actors())
+        except Exception as e:  # noqa: BLE001 - reported per metric, run goes on
+            for name in ("actors_40_create_s", "actors_40x10_calls_per_s"):
+                results[name] = {"error": f"{type(e).__name__}: {e}"}
     finally:
         ray.shutdown()
     return results

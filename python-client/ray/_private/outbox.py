@@ -91,6 +91,28 @@ class Outbox:
             self._cut()
             return self._seq
 
+    def take_for_read(self):
+        """Cuts pending changes and takes every unsent message, for a read to carry.
+
+        Returns (seq to fence on, messages). Carrying them in the read saves a message and the
+        hand-off to the pump's thread on the critical path of ``ray.get(f.remote())``. If the
+        read fails, the caller gives them back with :meth:`put_back`; the node drops a message
+        it gets twice, so giving back one that did arrive is harmless.
+        """
+        with self._lock:
+            self._cut()
+            out = list(self._ready)
+            self._ready.clear()
+            return self._seq, out
+
+    def put_back(self, messages: List[common.ClientOps]) -> None:
+        """Messages a failed read carried go out with the pump after all."""
+        if not messages:
+            return
+        with self._lock:
+            self._ready.extendleft(reversed(messages))
+            self._work.notify_all()
+
     # ------------------------------------------------------------------ pump side
 
     def wait_for_work(self, timeout: float = FLUSH_INTERVAL_S) -> bool:

@@ -168,13 +168,15 @@ class Session:
         missing = [i for i, v in known.items() if v is None]
         node_pinned = set()
         if missing:
+            after, carried = self.outbox.take_for_read()
             req = nm.GetObjectsRequest(
                 client_id=self.client_id,
                 object_ids=missing,
                 timeout_ms=-1 if timeout is None else int(timeout * 1000),
-                after_seq=self.outbox.fence(),
+                after_seq=after,
+                ops=carried,
             )
-            reply = self._blocking_call("GetObjects", req, nm.GetObjectsReply, timeout)
+            reply = self._read("GetObjects", req, nm.GetObjectsReply, timeout, carried)
             if reply.timed_out:
                 raise exceptions.GetTimeoutError("Get timed out: some object(s) not ready.")
             for v in reply.objects:
@@ -202,6 +204,15 @@ class Session:
         if isinstance(value, _StoredError):
             raise value.exception
         return value
+
+    def _read(self, method: str, req, reply_type, timeout: Optional[float], carried):
+        """A blocking read that carries this process's unsent changes; on failure (Ctrl-C
+        included) they go back to the outbox, so that none is lost."""
+        try:
+            return self._blocking_call(method, req, reply_type, timeout)
+        except BaseException:
+            self.outbox.put_back(carried)
+            raise
 
     def _blocking_call(self, method: str, req, reply_type, timeout: Optional[float]):
         deadline = None if timeout is None else timeout + 60
@@ -253,14 +264,16 @@ class Session:
         cached = [i for i, object_id in enumerate(object_ids) if object_id in self._cache]
         if len(cached) >= num_returns:
             return cached
+        after, carried = self.outbox.take_for_read()
         req = nm.WaitObjectsRequest(
             client_id=self.client_id,
             object_ids=object_ids,
             num_ready=num_returns,
             timeout_ms=-1 if timeout is None else int(timeout * 1000),
-            after_seq=self.outbox.fence(),
+            after_seq=after,
+            ops=carried,
         )
-        reply = self._blocking_call("WaitObjects", req, nm.WaitObjectsReply, timeout)
+        reply = self._read("WaitObjects", req, nm.WaitObjectsReply, timeout, carried)
         return list(reply.ready_indices)
 
     # ------------------------------------------------------------------ tasks and functions

@@ -86,6 +86,13 @@ public final class ResourceSet {
     return Collections.unmodifiableMap(m);
   }
 
+  /** As {@link #toMap}, with negative amounts (an oversubscribed node) reported as zero. */
+  public Map<String, Double> toNonNegativeMap() {
+    TreeMap<String, Double> m = new TreeMap<>();
+    units.forEach((k, v) -> m.put(k, Math.max(0, v) / (double) SCALE));
+    return Collections.unmodifiableMap(m);
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof ResourceSet && ((ResourceSet) o).units.equals(units);

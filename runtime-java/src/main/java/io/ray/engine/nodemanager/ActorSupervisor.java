@@ -20,14 +20,14 @@ import org.slf4j.LoggerFactory;
 /**
  * The actors hosted on this node: their creation, the routing of their calls, their deaths and
  * restarts. Each actor's own state is a {@link LocalActor}; this class ties them to the node's
- * tasks, workers and resources, which it reaches through the {@link NodeManager} it belongs to.
+ * tasks, workers and resources, which it reaches only through its {@link ActorHost}.
  *
  * <p>Threading: runs on the node manager's loop, like everything it touches.
  */
 final class ActorSupervisor {
   private static final Logger LOG = LoggerFactory.getLogger(ActorSupervisor.class);
 
-  private final NodeManager node;
+  private final ActorHost node;
 
   /** Actors hosted here, dead ones included until their lifetime object goes away. */
   private final Map<ByteString, LocalActor<TaskRecord>> actors = new HashMap<>();
@@ -41,7 +41,7 @@ final class ActorSupervisor {
   /** Why an actor that is being stopped on purpose dies. */
   private final Map<ByteString, String> plannedDeaths = new HashMap<>();
 
-  ActorSupervisor(NodeManager node) {
+  ActorSupervisor(ActorHost node) {
     this.node = node;
   }
 

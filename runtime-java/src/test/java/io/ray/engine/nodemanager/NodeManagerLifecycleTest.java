@@ -213,12 +213,18 @@ class NodeManagerLifecycleTest {
   }
 
   @Test
-  void opsAfterAGapInTheSequenceAreNotApplied() {
+  void opsAfterAGapWaitForItAndAreThenAppliedInOrder() {
     TaskSpec t = task("t", 1, 0);
-    clientOps(DRIVER, 5, ClientAction.newBuilder().setSubmit(t)); // 1..4 never came
+    clientOps(DRIVER, 3, ClientAction.newBuilder().setSubmit(t)); // 1 and 2 not yet here
     settle();
     assertEquals(null, onLoop(() -> node.task(t.getTaskId())), "not applied out of order");
     assertEquals(2.0, available());
+    TaskSpec first = task("first", 1, 0);
+    node.clientOps(DRIVER, ClientOps.newBuilder().setSeq(2).build());
+    clientOps(DRIVER, 1, ClientAction.newBuilder().setSubmit(first));
+    driverSeq = 3;
+    assertNotNull(runningOn(first));
+    assertNotNull(runningOn(t), "the early message is applied once the gap is filled");
   }
 
   // ------------------------------------------------------------------ building blocks

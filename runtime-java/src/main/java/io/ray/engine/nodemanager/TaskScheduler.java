@@ -1,0 +1,662 @@
+package io.ray.engine.nodemanager;
+
+import com.google.protobuf.ByteString;
+import io.ray.engine.common.EventLoop;
+import io.ray.engine.common.Ids;
+import io.ray.engine.common.ResourceSet;
+import io.ray.engine.nodemanager.actors.LocalActor;
+import io.ray.engine.nodemanager.jobs.JobTable;
+import io.ray.engine.nodemanager.objects.EngineErrors;
+import io.ray.engine.nodemanager.objects.ObjectDirectory;
+import io.ray.engine.nodemanager.objects.ObjectRequests;
+import io.ray.engine.nodemanager.resources.ResourceLedger;
+import io.ray.engine.nodemanager.scheduling.ClassCaps;
+import io.ray.engine.nodemanager.scheduling.DispatchPlanner;
+import io.ray.engine.nodemanager.scheduling.SchedulingClass;
+import io.ray.engine.nodemanager.scheduling.WorkerKey;
+import io.ray.engine.nodemanager.workers.WorkerHandle;
+import io.ray.engine.nodemanager.workers.WorkerPool;
+import io.ray.engine.rpc.*;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's tasks from submission to their end: waiting for arguments, queueing per scheduling
+ * class, leasing resources from the {@link ResourceLedger} under each task's id, dispatching to
+ * workers of the right {@link WorkerKey}, retries, cancellation, and failures when a worker dies.
+ * Actor creation tasks go through here too; actor calls are routed by the {@link ActorSupervisor}.
+ *
+ * <p>Invariants: a task holds a lease exactly while {@code leased} is set, which is only while a
+ * worker runs it (or the creation task of an actor runs); {@link #endLease} is the only place that
+ * releases one, and it also ends the task's count in its class's cap. A task is in {@code tasks}
+ * from acceptance until {@link #finish}; it is in {@code queue} only while ready and not running.
+ *
+ * <p>Threading: owned by the node manager's loop.
+ *
+ * <p>Size: about 650 lines, above our ~600 guideline on purpose: every path that takes or gives
+ * back a task's lease (dispatch, finish, retry, cancel, a worker's death, a job's end) is here, so
+ * the lease invariant can be checked by reading one file.
+ */
+final class TaskScheduler {
+  private static final Logger LOG = LoggerFactory.getLogger(TaskScheduler.class);
+  private static final String CPU = "CPU";
+  private static final long REPORT_INTERVAL_MS = 50;
+
+  /** How long a crashed task's error waits for its worker's exit code. */
+  private static final long EXIT_CODE_WAIT_MS = 2_000;
+
+  private final NodeConfig config;
+  private final EventLoop loop;
+  private final ObjectDirectory objects;
+  private final ObjectRequests objectRequests;
+  private final WorkerPool workers;
+  private final JobTable jobs;
+  private final ActorSupervisor actors;
+  private final LogPublisher logs;
+  private final ControlGateway control;
+
+  /** Every grant of the node's resources, by lease id (a task's id, an actor's id). */
+  private final ResourceLedger ledger;
+
+  /** Running tasks per scheduling class, and their back-off beyond the cap. */
+  private final ClassCaps caps;
+
+  private final Map<ByteString, TaskRecord> tasks = new HashMap<>();
+
+  /**
+   * Tasks whose arguments are ready, waiting for resources and a worker: one FIFO per scheduling
+   * class, classes in the order their oldest waiting task arrived. An empty class is removed, so a
+   * class that drains and refills goes to the back.
+   */
+  private final LinkedHashMap<SchedulingClass, ArrayDeque<TaskRecord>> queue =
+      new LinkedHashMap<>();
+
+  /** The runtime environment of each worker key seen in a task (to start workers for it). */
+  private final Map<WorkerKey, RuntimeEnv> environments = new HashMap<>();
+
+  private final Set<SchedulingClass> infeasibleWarned = new HashSet<>();
+  private boolean closed;
+  private boolean reportScheduled;
+
+  /** When a dispatch is scheduled for a capped class's back-off to end; 0 if none. */
+  private long capTimerAtMs;
+
+  TaskScheduler(
+      NodeConfig config,
+      EventLoop loop,
+      ObjectDirectory objects,
+      ObjectRequests objectRequests,
+      WorkerPool workers,
+      JobTable jobs,
+      ActorSupervisor actors,
+      LogPublisher logs,
+      ControlGateway control) {
+    this.config = config;
+    this.loop = loop;
+    this.objects = objects;
+    this.objectRequests = objectRequests;
+    this.workers = workers;
+    this.jobs = jobs;
+    this.actors = actors;
+    this.logs = logs;
+    this.control = control;
+    this.ledger = new ResourceLedger(config.total());
+    this.caps = new ClassCaps(config.total().get(CPU));
+  }
+
+  /** The environment workers of {@code key} start in. */
+  RuntimeEnv environment(WorkerKey key) {
+    return environments.getOrDefault(key, RuntimeEnv.getDefaultInstance());
+  }
+
+  ResourceSet available() {
+    return ledger.available();
+  }
+
+  void checkLedger() {
+    ledger.checkInvariant();
+  }
+
+  /** No more dispatching: the node is closing. */
+  void close() {
+    closed = true;
+  }
+
+  /**
+   * The job ended: its queued tasks are dropped and its running ones forgotten, their leases ended
+   * here (their workers are retired next, and by then nothing would give the resources back).
+   * Detached actors outlive their job: their creation tasks and calls stay.
+   */
+  void endJob(ByteString jobId) {
+    queue.forEach((c, q) -> q.removeIf(r -> r.jobId().equals(jobId) && !actors.survivesJob(r)));
+    queue.values().removeIf(ArrayDeque::isEmpty);
+    for (TaskRecord r : new ArrayList<>(tasks.values())) {
+      if (r.jobId().equals(jobId) && !actors.survivesJob(r) && !r.isActorCall()) {
+        if (r.worker != null) {
+          r.worker.currentTask = null;
+          r.worker = null;
+        }
+        endLease(r);
+        finish(r);
+      }
+    }
+  }
+
+  /**
+   * A worker that did not host an actor is gone: the task it ran is retried, cancelled or failed (a
+   * task of an ended job is just forgotten).
+   */
+  void workerDied(WorkerHandle w, String why) {
+    TaskRecord r = w.currentTask == null ? null : tasks.get(w.currentTask);
+    if (r == null || r.worker != w) {
+      return;
+    }
+    releaseWorker(w, r);
+    if (jobs.running(r.jobId()) == null) {
+      finish(r);
+    } else if (r.cancelled) {
+      fail(r, "TaskCancelledError", cancelledMessage(r));
+    } else if (r.retriesLeft != 0) {
+      LOG.info("retrying task {} after its worker died", r.spec.getName());
+      retry(r);
+    } else {
+      failCrashedTask(r, w, why);
+    }
+  }
+
+  /** A task for a job that is not running here: its returns hold the error. */
+  private void rejectTask(TaskSpec spec) {
+    TaskRecord r = new TaskRecord(spec);
+    for (int i = 1; i <= spec.getNumReturns(); i++) {
+      objects.addPending(Ids.returnId(spec.getTaskId(), i), spec.getCallerId());
+    }
+    fail(r, "RaySystemError", "job " + Ids.hex(spec.getJobId()) + " is not running on this node");
+  }
+
+  /** A client submitted a task: it is queued once its arguments exist, or fails at once. */
+  void submit(TaskSpec spec) {
+    if (jobs.running(spec.getJobId()) == null) {
+      rejectTask(spec);
+    } else {
+      accept(spec);
+    }
+  }
+
+  private void accept(TaskSpec spec) {
+    TaskRecord r = new TaskRecord(spec);
+    tasks.put(r.id(), r);
+    if (!spec.hasActorTask()) {
+      environments.putIfAbsent(r.schedulingClass.workerKey(), spec.getRuntimeEnv());
+    }
+    for (int i = 1; i <= spec.getNumReturns(); i++) {
+      objects.addPending(Ids.returnId(spec.getTaskId(), i), spec.getCallerId());
+    }
+    if (spec.hasActorCreation()) {
+      actors.accepted(r);
+    }
+    List<ByteString> lost = new ArrayList<>();
+    if (spec.hasActorTask()) {
+      LocalActor<TaskRecord> actor = actors.route(r);
+      if (actor == null) {
+        return; // failed: the actor is unknown here or dead
+      }
+      r.actor = actor;
+      // The call waits for the actor to exist and keeps it alive until it is done.
+      ByteString lifetime = spec.getActorTask().getLifetimeObjectId();
+      ObjectDirectory.Entry e = objects.get(lifetime);
+      if (e != null) {
+        objects.addTaskRef(lifetime);
+        r.heldRefs.add(lifetime);
+        if (!e.ready()) {
+          r.missingArgs++;
+          objects.whenReady(e, () -> argumentReady(r));
+        }
+      }
+    }
+    for (TaskArg arg : spec.getArgsList()) {
+      if (arg.hasValue()) {
+        for (ByteString nested : arg.getValue().getNestedRefsList()) {
+          objects.addTaskRef(nested);
+          r.heldRefs.add(nested);
+        }
+        continue;
+      }
+      ByteString id = arg.getObjectId();
+      ObjectDirectory.Entry e = objects.get(id);
+      if (e == null) {
+        lost.add(id);
+        continue;
+      }
+      objects.addTaskRef(id);
+      r.heldRefs.add(id);
+      if (!e.ready()) {
+        r.missingArgs++;
+        objects.whenReady(e, () -> argumentReady(r));
+      }
+    }
+    if (!lost.isEmpty()) {
+      fail(
+          r,
+          "ObjectLostError",
+          "Failed to retrieve object "
+              + Ids.hex(lost.get(0))
+              + ", an argument of task "
+              + spec.getName()
+              + ": it no longer exists (it was freed"
+              + " because no ObjectRef to it remained, or its node died).");
+      return;
+    }
+    if (r.isActorCall()) {
+      r.actor.enqueue(spec.getCallerId(), r);
+      actors.pump(r.actor);
+    } else if (r.missingArgs == 0) {
+      enqueue(r);
+    }
+  }
+
+  private void argumentReady(TaskRecord r) {
+    if (--r.missingArgs == 0 && tasks.get(r.id()) == r) {
+      if (r.isActorCall()) {
+        actors.pump(r.actor);
+      } else {
+        enqueue(r);
+        dispatch();
+      }
+    }
+  }
+
+  void enqueue(TaskRecord r) {
+    queue.computeIfAbsent(r.schedulingClass, c -> new ArrayDeque<>()).add(r);
+  }
+
+  /** Matches queued tasks with resources and workers; starts workers when none is idle. */
+  void dispatch() {
+    if (closed) {
+      return;
+    }
+    long now = System.currentTimeMillis();
+    List<DispatchPlanner.Queued> classes = new ArrayList<>(queue.size());
+    queue.forEach(
+        (c, tasksOfClass) ->
+            classes.add(
+                new DispatchPlanner.Queued(c, tasksOfClass.size(), caps.allowance(c, now))));
+    Map<WorkerKey, Integer> starting = workers.countByKey(WorkerHandle.State.STARTING);
+    int startingTotal = starting.values().stream().mapToInt(Integer::intValue).sum();
+    int budget = Math.max(0, Math.max(2, config.workerSoftLimit()) - startingTotal);
+    DispatchPlanner.Plan plan =
+        DispatchPlanner.plan(
+            classes,
+            config.total(),
+            ledger.available(),
+            workers.countByKey(WorkerHandle.State.IDLE),
+            starting,
+            budget);
+    plan.dispatch()
+        .forEach(
+            (c, n) -> {
+              ArrayDeque<TaskRecord> tasksOfClass = queue.get(c);
+              for (int i = 0; i < n; i++) {
+                if (!assign(tasksOfClass.peek(), workers.idle(c.workerKey()))) {
+                  break; // GPU devices too fragmented for it now; it stays first in line
+                }
+                tasksOfClass.poll();
+              }
+              if (tasksOfClass.isEmpty()) {
+                queue.remove(c);
+              }
+            });
+    plan.workersToStart()
+        .forEach(
+            (key, n) -> {
+              for (int i = 0; i < n; i++) {
+                workers.start(key, environment(key));
+              }
+            });
+    for (SchedulingClass c : plan.infeasible()) {
+      warnInfeasible(queue.get(c).peek());
+    }
+    scheduleCapTimer(plan.capped());
+    reportResourcesSoon();
+  }
+
+  /** A capped class may start one more task when its back-off ends: dispatch again then. */
+  private void scheduleCapTimer(List<SchedulingClass> capped) {
+    long at = Long.MAX_VALUE;
+    for (SchedulingClass c : capped) {
+      long next = caps.nextRaiseAtMs(c);
+      if (next > 0) {
+        at = Math.min(at, next);
+      }
+    }
+    if (at == Long.MAX_VALUE || (capTimerAtMs != 0 && capTimerAtMs <= at)) {
+      return;
+    }
+    long when = at;
+    capTimerAtMs = when;
+    long delay = Math.max(1, when - System.currentTimeMillis());
+    loop.schedule(
+        () -> {
+          if (capTimerAtMs == when) {
+            capTimerAtMs = 0;
+          }
+          dispatch();
+        },
+        delay,
+        TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Tells the control service about free resources at most every REPORT_INTERVAL_MS; a burst of
+   * dispatches costs one report. (Local readers ask the node manager directly.)
+   */
+  private void reportResourcesSoon() {
+    if (reportScheduled || closed) {
+      return;
+    }
+    reportScheduled = true;
+    loop.schedule(
+        () -> {
+          reportScheduled = false;
+          control.reportResources(config.nodeId(), ledger.available().toNonNegativeMap());
+        },
+        REPORT_INTERVAL_MS,
+        TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Leases the task's resources and sends it to the worker. False (nothing changed) when the ledger
+   * cannot place its GPU share on whole devices now.
+   */
+  private boolean assign(TaskRecord r, WorkerHandle w) {
+    List<Integer> gpus = ledger.grant(r.id(), r.demand);
+    if (gpus == null) {
+      return false;
+    }
+    r.leased = true;
+    caps.started(r.schedulingClass, System.currentTimeMillis());
+    if (r.actor != null) {
+      actors.creationAssigned(r, w);
+    }
+    r.worker = w;
+    w.state = WorkerHandle.State.BUSY;
+    w.currentTask = r.id();
+    w.blockedDepth = 0;
+    w.callsByFunction.merge(r.spec.getFunction().getFunctionId(), 1, Integer::sum);
+    TaskSpec.Builder spec = r.spec.toBuilder().setAttempt(r.attempt).addAllAssignedGpuIds(gpus);
+    w.send(NodeMessage.newBuilder().setExecute(withResolvedArgs(spec.build(), w)).build());
+    return true;
+  }
+
+  /** Ends the task's lease: its resources go back and it stops counting in its class's cap. */
+  void endLease(TaskRecord r) {
+    if (!r.leased) {
+      return;
+    }
+    r.leased = false;
+    ledger.release(r.id());
+    caps.finished(r.schedulingClass);
+  }
+
+  /**
+   * The spec with every by-reference argument's value attached (all are ready when a task is sent):
+   * small values inline, arena values as a location pinned for the worker, which releases the pin
+   * like any reader. The worker then needs no fetch before it runs the task.
+   */
+  TaskSpec withResolvedArgs(TaskSpec spec, WorkerHandle w) {
+    TaskSpec.Builder b = null;
+    for (int i = 0; i < spec.getArgsCount(); i++) {
+      TaskArg arg = spec.getArgs(i);
+      if (!arg.hasObjectId()) {
+        continue;
+      }
+      ObjectDirectory.Entry e = objects.get(arg.getObjectId());
+      if (e == null || !e.ready()) {
+        continue; // the worker fetches it and gets the error
+      }
+      if (b == null) {
+        b = spec.toBuilder();
+      }
+      b.setArgs(
+          i, arg.toBuilder().setResolved(objectRequests.describe(w.workerId, arg.getObjectId())));
+    }
+    return b == null ? spec : b.build();
+  }
+
+  /** Tells the driver once per class that its tasks cannot run on this cluster as it is. */
+  private void warnInfeasible(TaskRecord r) {
+    if (!infeasibleWarned.add(r.schedulingClass)) {
+      return;
+    }
+    String text =
+        "Warning: The task "
+            + r.spec.getName()
+            + " cannot be scheduled: it requires "
+            + r.demand
+            + ", but no node of this cluster has that much (this node has "
+            + config.total()
+            + "). It stays pending until a node that can run it joins the cluster.";
+    LOG.warn(text);
+    logs.publish(r.jobId(), List.of(LogLine.newBuilder().setIsErr(true).setText(text).build()));
+  }
+
+  /** The worker reports the end of its task (a stale report is ignored). */
+  void taskFinished(WorkerHandle w, TaskFinished done) {
+    TaskRecord r = tasks.get(done.getTaskId());
+    if (r == null || r.worker != w) {
+      return;
+    }
+    if (r.actor != null) {
+      actors.taskFinished(w, r, done);
+    } else if (done.getApplicationError()
+        && retryable(r, done)
+        && !done.getCancelled()
+        && !r.cancelled
+        && r.retriesLeft != 0) {
+      releaseWorker(w, r);
+      retry(r);
+    } else {
+      storeReturns(done);
+      releaseWorker(w, r);
+      finish(r);
+    }
+  }
+
+  /**
+   * Whether a task's exception may be retried: retry_exceptions=True retries every exception; with
+   * a list of classes the worker, which can test the exception's class, decides.
+   */
+  private static boolean retryable(TaskRecord r, TaskFinished done) {
+    return done.getExceptionRetryable()
+        || (r.spec.getRetryExceptions() && r.spec.getRetryExceptionAllowlist().isEmpty());
+  }
+
+  /** Makes a finished task's inline returns ready (arena returns were sealed already). */
+  void storeReturns(TaskFinished done) {
+    for (ObjectValue v : done.getReturnsList()) {
+      if (v.hasInline()) {
+        objects.putInline(v.getObjectId(), v.getInline(), null);
+      }
+    }
+  }
+
+  private void releaseWorker(WorkerHandle w, TaskRecord r) {
+    endLease(r);
+    r.worker = null;
+    w.currentTask = null;
+    w.blockedDepth = 0;
+    if (w.state == WorkerHandle.State.BUSY) {
+      w.state = WorkerHandle.State.IDLE;
+      w.idleSinceMs = System.currentTimeMillis();
+    }
+  }
+
+  private void retry(TaskRecord r) {
+    if (r.retriesLeft > 0) {
+      r.retriesLeft--;
+    }
+    r.attempt++;
+    enqueue(r);
+  }
+
+  /** Forgets a task and releases what it kept alive. */
+  void finish(TaskRecord r) {
+    tasks.remove(r.id());
+    for (ByteString id : r.heldRefs) {
+      objects.removeTaskRef(id);
+    }
+    r.heldRefs.clear();
+  }
+
+  /** Stores an engine error as every return value of the task, and finishes it. */
+  void fail(TaskRecord r, String errorType, String message) {
+    InlineObject error = EngineErrors.of(errorType, message);
+    for (int i = 1; i <= r.spec.getNumReturns(); i++) {
+      objects.putInline(Ids.returnId(r.id(), i), error, null);
+    }
+    finish(r);
+  }
+
+  // ---------------------------------------------------------------- ray.cancel
+
+  /**
+   * ray.cancel: a task not yet sent to a worker is dropped and fails with TaskCancelledError; a
+   * running one is interrupted (KeyboardInterrupt in its thread) or, with {@code force}, its worker
+   * is killed. A finished or unknown task is left alone. {@code recursive} also cancels the tasks
+   * it submitted, and theirs.
+   */
+  void cancel(ByteString taskId, boolean force, boolean recursive) {
+    TaskRecord r = tasks.get(taskId);
+    if (r == null || r.cancelled) {
+      return;
+    }
+    r.cancelled = true;
+    if (recursive) {
+      for (TaskRecord child : new ArrayList<>(tasks.values())) {
+        if (child.spec.getParentTaskId().equals(taskId)) {
+          cancel(child.id(), force, true);
+        }
+      }
+    }
+    if (r.worker == null) {
+      if (r.isActorCall()) {
+        if (!actors.cancelWaiting(r)) {
+          return; // not queued for the actor (routed elsewhere already): nothing to drop
+        }
+      } else {
+        unqueue(r);
+      }
+      fail(r, "TaskCancelledError", cancelledMessage(r));
+      dispatch();
+    } else if (force && !r.isActorCall()) {
+      // Not for an actor call: killing its worker would kill the actor. Ray refuses force there
+      // (and skips actor calls in a recursive forced cancel), so they are interrupted instead.
+      LOG.info("cancelling task {} by killing its worker", r.spec.getName());
+      workers.kill(r.worker); // workerGone fails the task with TaskCancelledError
+    } else {
+      r.worker.send(
+          NodeMessage.newBuilder()
+              .setCancel(
+                  CancelTask.newBuilder().setTaskId(taskId).setForce(false).setRecursive(false))
+              .build());
+    }
+  }
+
+  private static String cancelledMessage(TaskRecord r) {
+    return "Task " + r.spec.getName() + " (" + Ids.hex(r.id()) + ") was cancelled.";
+  }
+
+  TaskRecord task(ByteString taskId) {
+    return tasks.get(taskId);
+  }
+
+  /** Leases the resources an actor holds while it lives, under the actor's id. */
+  void holdForActor(ByteString actorId, ResourceSet resources) {
+    ledger.grant(actorId, resources);
+  }
+
+  /** Ends an actor's lifetime lease (no-op if it holds none). */
+  void releaseActor(ByteString actorId) {
+    ledger.release(actorId);
+  }
+
+  /** Takes a task out of the dispatch queue, if it is there. */
+  void unqueue(TaskRecord r) {
+    ArrayDeque<TaskRecord> q = queue.get(r.schedulingClass);
+    if (q != null && q.remove(r) && q.isEmpty()) {
+      queue.remove(r.schedulingClass);
+    }
+  }
+
+  /**
+   * Fails a task whose worker died and that has no retries left. A lost channel is usually the
+   * worker's exit seen a moment before the process is reaped, and the exit code says more to a user
+   * than the channel's status: the error waits for the exit, up to {@link #EXIT_CODE_WAIT_MS}. The
+   * worker is already out of the pool, so nothing else waits.
+   */
+  private void failCrashedTask(TaskRecord r, WorkerHandle w, String why) {
+    Runnable failIt =
+        () -> {
+          if (tasks.get(r.id()) != r) {
+            return; // finished meanwhile (its job ended)
+          }
+          Process p = w.process;
+          String cause =
+              p != null && !p.isAlive() ? "process exited with code " + p.exitValue() : why;
+          int retried = r.spec.getMaxRetries();
+          fail(
+              r,
+              "WorkerCrashedError",
+              "The worker died unexpectedly while executing task "
+                  + r.spec.getName()
+                  + " (pid="
+                  + w.pid
+                  + ", "
+                  + cause
+                  + ")."
+                  + (retried > 0
+                      ? " It was retried " + retried + " times; every attempt died."
+                      : " It was not retried: max_retries=0."));
+        };
+    Process p = w.process;
+    if (p == null || !p.isAlive()) {
+      failIt.run();
+      return;
+    }
+    p.onExit() // a new future on every call: timing it out touches no other watcher
+        .completeOnTimeout(p, EXIT_CODE_WAIT_MS, TimeUnit.MILLISECONDS)
+        .thenRun(() -> loop.execute(failIt));
+  }
+
+  /**
+   * A worker running a task blocks in ray.get / ray.wait: its CPUs go back to the pool so that the
+   * tasks it waits for can run (otherwise a full node deadlocks).
+   */
+  void blocked(ByteString clientId) {
+    WorkerHandle w = workers.get(clientId);
+    TaskRecord r = w == null || w.currentTask == null ? null : tasks.get(w.currentTask);
+    if (r == null || w.blockedDepth++ > 0) {
+      return;
+    }
+    ledger.lendCpu(r.id());
+    dispatch();
+  }
+
+  void unblocked(ByteString clientId) {
+    WorkerHandle w = workers.get(clientId);
+    TaskRecord r = w == null || w.currentTask == null ? null : tasks.get(w.currentTask);
+    if (r == null || w.blockedDepth == 0 || --w.blockedDepth > 0) {
+      return;
+    }
+    // Take the CPUs back even if that oversubscribes the node for a while, as Ray does.
+    ledger.reclaimCpu(r.id());
+  }
+}
