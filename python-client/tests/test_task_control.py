@@ -17,7 +17,7 @@ from helpers import touch, wait_for_file
 import ray
 from ray._private import context
 from ray._private.executor import TaskExecutor
-from ray.exceptions import RayTaskError, TaskCancelledError, WorkerCrashedError
+from ray.exceptions import ActorDiedError, RayTaskError, TaskCancelledError, WorkerCrashedError
 from ray.rpc import common_pb2 as common
 
 GET_TIMEOUT = 90
@@ -175,6 +175,31 @@ def test_keyboard_interrupt_in_a_task_is_a_cancellation_never_retried(gpu_cluste
     assert isinstance(info.value, RayTaskError)
     assert "raise KeyboardInterrupt" in str(info.value)
     assert attempts(path) == 1
+
+
+@ray.remote(max_restarts=1)
+class Quitter:
+    def interrupt(self):
+        raise KeyboardInterrupt
+
+    def quit(self):
+        sys.exit(0)
+
+    def ping(self):
+        return "pong"
+
+
+def test_keyboard_interrupt_and_sys_exit_in_actor_methods(gpu_cluster):
+    actor = Quitter.remote()
+    # As Ray: a KeyboardInterrupt cancels the call only; the actor goes on.
+    with pytest.raises(TaskCancelledError):
+        ray.get(actor.interrupt.remote(), timeout=GET_TIMEOUT)
+    assert ray.get(actor.ping.remote(), timeout=GET_TIMEOUT) == "pong"
+    # sys.exit() ends the actor for good (no restart, despite max_restarts).
+    with pytest.raises(ActorDiedError):
+        ray.get(actor.quit.remote(), timeout=GET_TIMEOUT)
+    with pytest.raises(ActorDiedError):
+        ray.get(actor.ping.remote(), timeout=GET_TIMEOUT)
 
 
 # ----------------------------------------------------------------------------- GPUs

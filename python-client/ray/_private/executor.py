@@ -10,7 +10,8 @@ Python's main thread):
 - a KeyboardInterrupt (from ray.cancel, or raised by user code), or a cancel that reached a
   running call: the returns hold TaskCancelledError and TaskFinished.cancelled is set;
 - SystemExit in a plain task: the worker process ends without reporting the task, so the
-  node sees a crash (WorkerCrashedError, retried per max_retries, as in Ray);
+  node sees a crash (WorkerCrashedError, retried per max_retries, as in Ray); in an actor
+  method: the actor exits as with exit_actor() (ActorDiedError, no restart);
 - any other exception: an application error, retryable if the task's retry_exceptions
   says so;
 - a plain task's call that reaches its function's max_calls on this worker sets
@@ -33,6 +34,7 @@ from ray.rpc import common_pb2 as common
 from ray.rpc import worker_channel_pb2 as wc
 
 EXIT_ACTOR_MESSAGE = "The actor is dead because it called exit_actor()."
+SYS_EXIT_ACTOR_MESSAGE = "The actor is dead because one of its methods called sys.exit()."
 
 
 class WorkerExit(BaseException):
@@ -159,11 +161,14 @@ class TaskExecutor:
         finished = wc.TaskFinished(task_id=spec.task_id)
         return_ids = [ids.return_id(spec.task_id, i) for i in range(1, spec.num_returns + 1)]
         runtime = actor_runtime.current()
-        if isinstance(error, _actor_exit_type()):
+        exit_actor = isinstance(error, _actor_exit_type())
+        if exit_actor or (isinstance(error, SystemExit) and spec.HasField("actor_task")):
+            # exit_actor(), or sys.exit() in a method (as Ray: the actor dies, not restarted).
             # The caller observes the actor's death rather than a value.
             finished.actor_exit = True
+            message = EXIT_ACTOR_MESSAGE if exit_actor else SYS_EXIT_ACTOR_MESSAGE
             for object_id in return_ids:
-                finished.returns.append(_engine_error(object_id, "ActorDiedError", EXIT_ACTOR_MESSAGE))
+                finished.returns.append(_engine_error(object_id, "ActorDiedError", message))
             return finished
         if isinstance(error, KeyboardInterrupt) or cancelled:
             return self._complete_cancelled(spec, error, runtime, finished, return_ids)
