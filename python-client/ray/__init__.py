@@ -10,8 +10,10 @@ __version__ = "0.1.0"
 from ray import exceptions  # noqa: E402
 from ray._private.api import (  # noqa: E402
     available_resources,
+    cancel,
     cluster_resources,
     get,
+    get_gpu_ids,
     get_runtime_context,
     init,
     is_initialized,
@@ -33,9 +35,11 @@ __all__ = [
     "method",
     "__version__",
     "available_resources",
+    "cancel",
     "cluster_resources",
     "exceptions",
     "get",
+    "get_gpu_ids",
     "get_runtime_context",
     "init",
     "is_initialized",

@@ -292,6 +292,7 @@ class ActorMethod:
         spec.actor_task.method_name = self._name
         spec.actor_task.lifetime_object_id = state.lifetime_id
         task_spec.submit(session, spec, args, kwargs, f"{state.class_name}.{self._name}")
+        session.note_actor_call(task_id, num_returns)
         return task_spec.return_refs(task_id, num_returns)
 
 

@@ -92,7 +92,9 @@ class RayTaskError(RayError):
         if cause is None or not isinstance(cause, Exception):
             return self
         cause_cls = type(cause)
-        if issubclass(cause_cls, RayError):
+        # Other Ray errors stay plain RayTaskErrors; a cancelled task's error is both, so
+        # that `except TaskCancelledError` catches an interrupted task (as in Ray).
+        if issubclass(cause_cls, RayError) and not issubclass(cause_cls, TaskCancelledError):
             return self
         return _dual_class(cause_cls)(self)
 
@@ -175,11 +177,26 @@ class WorkerCrashedError(RayError):
 
 
 class TaskCancelledError(RayError):
-    """The task was cancelled with ray.cancel."""
+    """The task was cancelled (ray.cancel, or a KeyboardInterrupt inside it).
+
+    ``task_id``: the cancelled task's id (hex) when known; ``error_message``: extra detail.
+    """
 
     def __init__(self, task_id=None, error_message: Optional[str] = None):
         self.task_id = task_id
-        super().__init__(error_message or f"Task {task_id} was cancelled.")
+        self.error_message = error_message
+        super().__init__(*(a for a in (task_id, error_message) if a is not None))
+
+    def __reduce__(self):
+        return (TaskCancelledError, (self.task_id, self.error_message))
+
+    def __str__(self):
+        parts = []
+        if self.task_id:
+            parts.append(f"Task: {self.task_id} was cancelled.")
+        if self.error_message:
+            parts.append(self.error_message)
+        return " ".join(parts)
 
 
 class GetTimeoutError(RayError, TimeoutError):
@@ -269,6 +286,8 @@ def from_engine_error(error_type: str, message: str) -> RayError:
         return cls(message=message)
     if issubclass(cls, RayActorError):
         return cls(error_msg=message)
+    if cls is TaskCancelledError:
+        return cls(error_message=message)
     if cls is RaySystemError:
         return cls(message)
     try:

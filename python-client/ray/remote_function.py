@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Dict
+
+import cloudpickle
 
 from ray._private import context, ids, task_spec
 from ray._private.options import resource_demand, task_defaults, validate_task_options
@@ -27,6 +30,9 @@ class RemoteFunction:
             self._signature = None
         self._function_name = f"{function.__module__}.{function.__qualname__}"
         self._default_options = {**task_defaults(), **options}
+        if "max_calls" not in options and (options.get("num_gpus") or 0) > 0:
+            # As Ray: a GPU function's worker exits after each call (frees GPU memory).
+            self._default_options["max_calls"] = 1
         self.__doc__ = function.__doc__
         self.__name__ = getattr(function, "__name__", "remote_function")
         self.__qualname__ = getattr(function, "__qualname__", self.__name__)
@@ -82,9 +88,17 @@ class RemoteFunction:
             caller_id=session.client_id,
             num_returns=num_returns,
             max_retries=options.get("max_retries", 3),
-            retry_exceptions=bool(options.get("retry_exceptions", False)),
             name=name,
+            max_calls=options.get("max_calls") or 0,
         )
+        retry = options.get("retry_exceptions", False)
+        if isinstance(retry, (list, tuple)):
+            # A list (even an empty one, which then retries nothing, as in Ray) goes to the
+            # worker, which decides whether the exception raised is retryable.
+            spec.retry_exceptions = True
+            spec.retry_exception_allowlist = _pickled_allowlist(tuple(retry))
+        else:
+            spec.retry_exceptions = bool(retry)
         spec.function.language = common.PYTHON
         spec.function.function_id = function_id
         spec.function.module_name = self.__module__ or ""
@@ -96,6 +110,12 @@ class RemoteFunction:
     def __reduce__(self):
         # Rebuilt from the plain function and the options the user gave; caches stay behind.
         return (RemoteFunction, (self._function, _user_options(self._default_options, task_defaults())))
+
+
+@functools.lru_cache(maxsize=64)
+def _pickled_allowlist(classes: tuple) -> bytes:
+    # By value for classes defined in the driver's script, which workers cannot import.
+    return cloudpickle.dumps(list(classes))
 
 
 def _user_options(options: Dict[str, Any], defaults: Dict[str, Any]) -> Dict[str, Any]:

@@ -17,7 +17,7 @@ from ray._private import context, ids
 from ray._private.node import NodeProcess, new_session_dir, start_node
 from ray._private.object_ref import ObjectRef
 from ray._private.outbox import Outbox, stream_messages
-from ray._private.session import DRIVER_MODE, Session, anonymous_namespace
+from ray._private.session import DRIVER_MODE, WORKER_MODE, Session, anonymous_namespace
 from ray.rpc import control_service_pb2 as control
 from ray.rpc import node_manager_pb2 as nm
 
@@ -466,6 +466,35 @@ def wait(
     return ready, not_ready
 
 
+def cancel(ray_waitable, *, force: bool = False, recursive: bool = True) -> None:
+    """Cancels the task that produces ``ray_waitable``.
+
+    A queued task is dropped; a running plain task gets KeyboardInterrupt (force=True: its
+    worker is killed); a running async actor call has its asyncio task cancelled; a running
+    ordered or threaded actor call only sees ``get_runtime_context().is_canceled()``.
+    ray.get then raises TaskCancelledError. A finished task keeps its value. Cancelled tasks
+    are not retried. recursive=True also cancels the tasks it submitted.
+    """
+    session = context.require_session()
+    if not isinstance(ray_waitable, ObjectRef):
+        raise TypeError(
+            f"ray.cancel() only supported for object refs. For actors, try ray.kill(). Got: {type(ray_waitable)}."
+        )
+    object_id = ray_waitable.binary()
+    if force and session.is_actor_call_return(object_id):
+        raise ValueError("force=True is not supported for actor tasks.")
+    session.outbox.cancel_task(object_id[: ids.TASK_ID_SIZE], bool(force), bool(recursive))
+
+
+def get_gpu_ids() -> list:
+    """The GPU ids leased to the calling task or actor (empty in a driver, as in Ray)."""
+    session = context.require_session()
+    if session.mode != WORKER_MODE:
+        return []
+    leased = context.task_context.gpu_ids
+    return list(context.actor_gpu_ids if leased is None else leased)
+
+
 # ----------------------------------------------------------------------------- cluster state
 
 
@@ -566,6 +595,20 @@ class RuntimeContext:
 
     def get_namespace(self) -> str:
         return self._session.namespace
+
+    def is_canceled(self) -> bool:
+        """Whether ray.cancel reached the task running on this thread (for actor methods that
+        stop early on request: a running ordered or threaded actor call is not interrupted)."""
+        if self._session.mode != WORKER_MODE:
+            raise RuntimeError(
+                f"This method is only available when the process is a worker. Current mode: {self._session.mode}"
+            )
+        from ray._private.workers import actor_runtime, cancellation
+
+        runtime = actor_runtime.current()
+        if runtime is not None and runtime.is_async:
+            raise RuntimeError("This method is not supported in an async actor.")
+        return cancellation.registry.is_cancelled(context.task_context.task_id)
 
     @property
     def namespace(self) -> str:

@@ -8,7 +8,7 @@ without importing the rest of the client.
 from __future__ import annotations
 
 import threading
-from typing import Optional
+from typing import List, Optional, Union
 
 _session = None
 _lock = threading.RLock()
@@ -33,10 +33,16 @@ def require_session():
 
 
 class TaskContext(threading.local):
-    """What the current thread is running: used for log prefixes and nested submissions."""
+    """What the current thread is running: used for log prefixes, nested submissions (their
+    parent_task_id) and ray.get_gpu_ids()."""
 
     task_id: Optional[bytes] = None
     task_name: str = ""
+    # GPU ids leased to the running plain task (None: it runs no plain task).
+    gpu_ids: Optional[List[Union[int, str]]] = None
 
 
 task_context = TaskContext()
+
+# GPU ids leased to the actor this worker hosts, for its whole life (methods see them).
+actor_gpu_ids: List[Union[int, str]] = []

@@ -3,35 +3,63 @@
 Each task goes through three steps: *prepare* (find the callable, resolve arguments),
 *invoke* (run user code, on this thread or, for threaded and async actors, concurrently),
 *complete* (store the returns or the error and build the TaskFinished message).
+
+How a task ends is decided by its kind, not by the thread it ran on (inside Jep no thread is
+Python's main thread):
+
+- a KeyboardInterrupt (from ray.cancel, or raised by user code), or a cancel that reached a
+  running call: the returns hold TaskCancelledError and TaskFinished.cancelled is set;
+- SystemExit in a plain task: the worker process ends without reporting the task, so the
+  node sees a crash (WorkerCrashedError, retried per max_retries, as in Ray); in an actor
+  method: the actor exits as with exit_actor() (ActorDiedError, no restart);
+- any other exception: an application error, retryable if the task's retry_exceptions
+  says so;
+- a plain task's call that reaches its function's max_calls on this worker sets
+  TaskFinished.worker_exiting, and the worker's loop ends after reporting it.
 """
 
 from __future__ import annotations
 
+import collections
 import os
-import threading
 import traceback
-from typing import Callable, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple, Union
+
+import cloudpickle
 
 from ray import exceptions
 from ray._private import context, ids, serialization
-from ray._private.workers import actor_runtime
+from ray._private.workers import actor_runtime, cancellation
 from ray.rpc import common_pb2 as common
 from ray.rpc import worker_channel_pb2 as wc
 
 EXIT_ACTOR_MESSAGE = "The actor is dead because it called exit_actor()."
+SYS_EXIT_ACTOR_MESSAGE = "The actor is dead because one of its methods called sys.exit()."
+
+
+class WorkerExit(BaseException):
+    """Raised by :meth:`TaskExecutor.execute` when the worker must end without reporting the
+    task (a plain task called sys.exit()). Its output and ops must still be sent."""
 
 
 class _Prepared:
-    __slots__ = ("call", "log_name")
+    __slots__ = ("call", "log_name", "cancel_mode")
 
-    def __init__(self, call: Callable[[], object], log_name: str):
+    def __init__(self, call: Callable[[], object], log_name: str, cancel_mode: Optional[int]):
         self.call = call
         self.log_name = log_name
+        # How ray.cancel stops it while it runs (cancellation.INTERRUPT, ASYNC, FLAG), or None.
+        self.cancel_mode = cancel_mode
 
 
 class TaskExecutor:
     def __init__(self, session):
         self._session = session
+        # Calls of each plain function run by this worker (max_calls).
+        self._calls: Dict[bytes, int] = collections.Counter()
+        self._allowlists: Dict[bytes, Optional[tuple]] = {}
+        # CUDA_VISIBLE_DEVICES as the worker started: leased GPU ids index into it.
+        self._original_gpus = _parse_visible(os.environ.get(CUDA_VISIBLE_DEVICES))
 
     # ------------------------------------------------------------------ entry points
 
@@ -44,25 +72,50 @@ class TaskExecutor:
         """
         prepared, error = self._prepare(spec)
         if error is not None:
-            return self._complete(spec, None, error), None
-        result, error = self._invoke(prepared, spec.task_id)
-        return self._complete(spec, result, error), result
+            return self._complete(spec, None, error, False), None
+        restore = self._lease_gpus(spec)
+        try:
+            result, error, cancelled = self._invoke(prepared, spec.task_id)
+        finally:
+            context.task_context.gpu_ids = None
+        created = spec.HasField("actor_creation") and error is None and not cancelled
+        if created:
+            # The actor keeps its GPUs (and CUDA_VISIBLE_DEVICES) for its whole life.
+            context.actor_gpu_ids = self._visible_ids(spec.assigned_gpu_ids)
+        elif restore is not None:
+            restore()
+        finished = self._complete(spec, result, error, cancelled)
+        if _is_plain(spec) and spec.max_calls > 0:
+            function_id = spec.function.function_id
+            self._calls[function_id] += 1
+            if self._calls[function_id] >= spec.max_calls:
+                finished.worker_exiting = True
+        return finished, result
 
     def execute_concurrently(self, spec: common.TaskSpec, report: Callable) -> None:
         """Runs a call of a threaded or async actor alongside others; ``report(finished,
         result)`` gets the outcome (see execute)."""
         prepared, error = self._prepare(spec)
         if error is not None:
-            report(self._complete(spec, None, error), None)
+            report(self._complete(spec, None, error, False), None)
             return
         runtime = actor_runtime.current()
+        task_id = spec.task_id
 
         def call():
-            _enter(prepared.log_name, spec.task_id)
+            # On the thread (or in the asyncio task) that runs the call.
+            _enter(prepared.log_name, task_id)
+            mode = prepared.cancel_mode
+            loop, task = runtime.current_task() if mode == cancellation.ASYNC else (None, None)
+            if cancellation.registry.start(task_id, mode, loop, task):
+                return _CANCELLED_BEFORE_START
             return prepared.call()
 
         def done(result, error):
-            report(self._complete(spec, result, error), result)
+            cancelled = cancellation.registry.finish(task_id)
+            if result is _CANCELLED_BEFORE_START:
+                result = None
+            report(self._complete(spec, result, error, cancelled), result)
 
         runtime.submit(call, done)
 
@@ -79,37 +132,49 @@ class TaskExecutor:
                 method = _builtin_method(spec.actor_task.method_name) or getattr(
                     runtime.instance, spec.actor_task.method_name
                 )
-                return _Prepared(lambda: method(*args, **kwargs), runtime.name), None
+                mode = cancellation.ASYNC if runtime.is_async else cancellation.FLAG
+                return _Prepared(lambda: method(*args, **kwargs), runtime.name, mode), None
             target = session.function_for_call(spec.function.function_id)
-            log_name = spec.actor_creation.class_name if spec.HasField("actor_creation") else spec.name
-            return _Prepared(lambda: target(*args, **kwargs), log_name), None
+            if spec.HasField("actor_creation"):
+                # ray.cancel does not apply to an actor's creation (ray.kill does).
+                return _Prepared(lambda: target(*args, **kwargs), spec.actor_creation.class_name, None), None
+            return _Prepared(lambda: target(*args, **kwargs), spec.name, cancellation.INTERRUPT), None
         except BaseException as e:  # noqa: BLE001 - becomes the task's error value
             return None, e
 
     @staticmethod
     def _invoke(prepared: _Prepared, task_id: bytes):
+        """Runs the call on this thread; returns (result, error, cancelled)."""
         _enter(prepared.log_name, task_id)
         try:
-            return prepared.call(), None
-        except BaseException as e:  # noqa: BLE001 - becomes the task's error value
-            return None, e
+            if prepared.cancel_mode is None:
+                try:
+                    return prepared.call(), None, False
+                except BaseException as e:  # noqa: BLE001 - becomes the task's error value
+                    return None, e, False
+            return _run_cancellable(prepared.call, task_id, prepared.cancel_mode)
         finally:
             _leave()
 
-    def _complete(self, spec, result, error: Optional[BaseException]) -> wc.TaskFinished:
+    def _complete(self, spec, result, error: Optional[BaseException], cancelled: bool) -> wc.TaskFinished:
         session = self._session
         finished = wc.TaskFinished(task_id=spec.task_id)
         return_ids = [ids.return_id(spec.task_id, i) for i in range(1, spec.num_returns + 1)]
         runtime = actor_runtime.current()
-        if isinstance(error, _actor_exit_type()):
+        exit_actor = isinstance(error, _actor_exit_type())
+        if exit_actor or (isinstance(error, SystemExit) and spec.HasField("actor_task")):
+            # exit_actor(), or sys.exit() in a method (as Ray: the actor dies, not restarted).
             # The caller observes the actor's death rather than a value.
             finished.actor_exit = True
+            message = EXIT_ACTOR_MESSAGE if exit_actor else SYS_EXIT_ACTOR_MESSAGE
             for object_id in return_ids:
-                finished.returns.append(_engine_error(object_id, "ActorDiedError", EXIT_ACTOR_MESSAGE))
+                finished.returns.append(_engine_error(object_id, "ActorDiedError", message))
             return finished
+        if isinstance(error, KeyboardInterrupt) or cancelled:
+            return self._complete_cancelled(spec, error, runtime, finished, return_ids)
+        if isinstance(error, SystemExit) and _is_plain(spec):
+            raise WorkerExit() from error
         if error is not None and not isinstance(error, Exception):
-            if threading.current_thread() is threading.main_thread():
-                raise error  # SystemExit, KeyboardInterrupt in a task: the worker ends
             error = exceptions.RaySystemError(f"{type(error).__name__} raised in an actor method thread: {error}")
         if error is None and spec.HasField("actor_creation"):
             c = spec.actor_creation
@@ -128,10 +193,74 @@ class TaskExecutor:
             del finished.returns[:]
         task_error = self._task_error(spec, error, runtime)
         finished.application_error = True
+        finished.exception_retryable = _is_plain(spec) and spec.retry_exceptions and self._retryable(spec, error)
         finished.error_text = str(task_error)
         for object_id in return_ids:
             finished.returns.append(self._store_error(object_id, task_error))
         return finished
+
+    def _complete_cancelled(self, spec, error, runtime, finished, return_ids) -> wc.TaskFinished:
+        """Returns hold TaskCancelledError: with the traceback of where the task was
+        interrupted (a RayTaskError that is also a TaskCancelledError, as in Ray), or a plain
+        one for a call that ran to its end after it was cancelled."""
+        cancelled = exceptions.TaskCancelledError(spec.task_id.hex())
+        if error is not None:
+            task_error = self._task_error(spec, cancelled.with_traceback(error.__traceback__), runtime)
+        else:
+            task_error = cancelled
+        del finished.returns[:]
+        finished.cancelled = True
+        finished.application_error = True
+        finished.error_text = str(task_error)
+        for object_id in return_ids:
+            finished.returns.append(self._session.store_return(task_error, object_id, fmt=common.ERROR))
+        return finished
+
+    def _retryable(self, spec, error: BaseException) -> bool:
+        """retry_exceptions=True retries every exception; a list retries its classes only."""
+        pickled = spec.retry_exception_allowlist
+        if not pickled:
+            return True
+        if pickled not in self._allowlists:
+            try:
+                self._allowlists[pickled] = tuple(cloudpickle.loads(pickled))
+            except Exception:  # noqa: BLE001 - a class that cannot load here matches nothing
+                self._allowlists[pickled] = None
+        allowlist = self._allowlists[pickled]
+        return allowlist is not None and isinstance(error, allowlist)
+
+    # ------------------------------------------------------------------ GPUs
+
+    def _visible_ids(self, leased) -> List[Union[int, str]]:
+        """ray.get_gpu_ids() for leased GPU indices: the indices themselves, or, when the worker
+        started with CUDA_VISIBLE_DEVICES set, the entries they select from it (as Ray)."""
+        leased = sorted(leased)
+        original = self._original_gpus
+        if original is None:
+            return leased
+        if all(i < len(original) for i in leased):
+            return [original[i] for i in leased]
+        return list(original)
+
+    def _lease_gpus(self, spec):
+        """Gives a plain task or an actor creation its GPU ids: ray.get_gpu_ids() and
+        CUDA_VISIBLE_DEVICES. Returns how to undo the variable, or None if it was not set."""
+        if spec.HasField("actor_task"):
+            return None
+        visible = self._visible_ids(spec.assigned_gpu_ids)
+        context.task_context.gpu_ids = visible
+        if not visible:
+            return None  # as Ray: a task without GPUs leaves the variable alone
+        before = os.environ.get(CUDA_VISIBLE_DEVICES)
+        os.environ[CUDA_VISIBLE_DEVICES] = ",".join(str(i) for i in visible)
+
+        def restore():
+            if before is None:
+                os.environ.pop(CUDA_VISIBLE_DEVICES, None)
+            else:
+                os.environ[CUDA_VISIBLE_DEVICES] = before
+
+        return restore
 
     # ------------------------------------------------------------------ helpers
 
@@ -201,6 +330,44 @@ class TaskExecutor:
         if error.cause is not None and not _round_trips(error.cause):
             error.cause = None
         return self._session.store_return(error, object_id, fmt=common.ERROR)
+
+
+CUDA_VISIBLE_DEVICES = "CUDA_VISIBLE_DEVICES"
+
+# What a concurrent call returns when it was cancelled before it began (never user data).
+_CANCELLED_BEFORE_START = object()
+
+
+def _is_plain(spec) -> bool:
+    return not spec.HasField("actor_task") and not spec.HasField("actor_creation")
+
+
+def _parse_visible(value: Optional[str]) -> Optional[List[str]]:
+    if value is None:
+        return None
+    return [d.strip() for d in value.split(",") if d.strip()]
+
+
+def _run_cancellable(call, task_id: bytes, mode: int):
+    """Runs ``call`` registered for ray.cancel; returns (result, error, cancelled).
+
+    A KeyboardInterrupt the cancel thread requested can fire at any bytecode until
+    ``registry.finish`` withdraws it, including just after the call returned: the outer
+    handler catches that one, so it never escapes into the worker's loop.
+    """
+    registry = cancellation.registry
+    result, error, cancelled = None, None, False
+    try:
+        try:
+            if not registry.start(task_id, mode):
+                result = call()
+        except BaseException as e:  # noqa: BLE001 - becomes the task's error value
+            error = e
+        cancelled = registry.finish(task_id)
+    except KeyboardInterrupt:
+        registry.finish(task_id)
+        cancelled = True
+    return result, error, cancelled
 
 
 def _builtin_method(name: str):

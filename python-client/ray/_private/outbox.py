@@ -67,6 +67,12 @@ class Outbox:
             self._actions.append(common.ClientAction(kill_actor=kill))
             self._work.notify()
 
+    def cancel_task(self, task_id: bytes, force: bool, recursive: bool) -> None:
+        with self._lock:
+            cancel = common.CancelTask(task_id=task_id, force=force, recursive=recursive)
+            self._actions.append(common.ClientAction(cancel_task=cancel))
+            self._work.notify()
+
     def add_ref(self, object_id: bytes, counted: bool = False) -> None:
         self._events.append((object_id, _LOCAL_REF if counted else _REF, 1))
 

@@ -74,6 +74,9 @@ class Session:
         self.outbox = outbox
         outbox.on_released = self._forget
         self._exported: Dict[bytes, bool] = {}
+        # Return ids of actor calls this process submitted, while it holds them: ray.cancel
+        # refuses force=True for those (as Ray). Pruned by _forget.
+        self._actor_call_returns: set = set()
         self._functions: Dict[bytes, object] = {}
         self._export_lock = threading.Lock()
 
@@ -87,6 +90,15 @@ class Session:
 
     def _forget(self, object_id: bytes) -> None:
         self._cache.pop(object_id, None)
+        self._actor_call_returns.discard(object_id)
+
+    def note_actor_call(self, task_id: bytes, num_returns: int) -> None:
+        """Remembers that the returns of ``task_id`` come from an actor call."""
+        for i in range(1, num_returns + 1):
+            self._actor_call_returns.add(ids.return_id(task_id, i))
+
+    def is_actor_call_return(self, object_id: bytes) -> bool:
+        return object_id in self._actor_call_returns
 
     # ------------------------------------------------------------------ objects
 

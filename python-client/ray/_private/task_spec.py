@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from ray._private import ids, serialization
+from ray._private import context, ids, serialization
 from ray._private.object_ref import ObjectRef
 from ray.rpc import common_pb2 as common
 
@@ -27,6 +27,10 @@ class ExportedOnce:
 
 def submit(session, spec: common.TaskSpec, args, kwargs, callee: str) -> None:
     """Adds the call's arguments to ``spec`` and queues it for the node."""
+    parent = context.task_context.task_id
+    if parent:
+        # Submitted by a running task: ray.cancel(recursive=True) of that task reaches it.
+        spec.parent_task_id = parent
     keep_alive = [_add_arg(session, spec.args.add(), value, "", callee) for value in args]
     for key, value in kwargs.items():
         keep_alive.append(_add_arg(session, spec.args.add(), value, key, callee))

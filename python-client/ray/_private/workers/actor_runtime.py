@@ -69,6 +69,10 @@ class ActorRuntime:
         ready.set()
         self._loop.run_forever()
 
+    def current_task(self):
+        """(loop, asyncio task) of the call running now on this actor's event loop."""
+        return self._loop, asyncio.current_task(self._loop)
+
     def refresh_name(self) -> None:
         self.name = display_name(self.instance, self.class_name)
 
@@ -80,17 +84,18 @@ class ActorRuntime:
         if self._loop is not None:
 
             async def run():
-                async with self._slots:
-                    # Catch everything here: asyncio lets SystemExit (exit_actor) escape a
-                    # task and stop the loop.
-                    try:
+                # Catch everything here: asyncio lets SystemExit (exit_actor) escape a task
+                # and stop the loop. The slot is taken inside the try, so that a call
+                # cancelled (ray.cancel) while it waits for one is still reported.
+                try:
+                    async with self._slots:
                         result = call()
                         if inspect.isawaitable(result):
                             result = await result
-                    except BaseException as e:  # noqa: BLE001 - reported as the call's error
-                        done(None, e)
-                        return
-                    done(result, None)
+                except BaseException as e:  # noqa: BLE001 - reported as the call's error
+                    done(None, e)
+                    return
+                done(result, None)
 
             asyncio.run_coroutine_threadsafe(run(), self._loop)
         else:

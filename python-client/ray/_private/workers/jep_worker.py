@@ -93,10 +93,10 @@ def main(bridge) -> None:
     import numpy  # noqa: F401 - most tasks use it; import before declaring ready
 
     from ray._private import context
-    from ray._private.executor import TaskExecutor
+    from ray._private.executor import TaskExecutor, WorkerExit
     from ray._private.outbox import Outbox, ThreadPump
     from ray._private.session import WORKER_MODE, Session, anonymous_namespace
-    from ray._private.workers import actor_runtime
+    from ray._private.workers import actor_runtime, cancellation
     from ray.rpc import common_pb2 as common
     from ray.rpc import worker_channel_pb2 as wc
 
@@ -141,6 +141,15 @@ def main(bridge) -> None:
         bridge.taskFinished(finished.SerializeToString())
         del result
 
+    # ray.cancel: the node sends cancels on the channel; this thread interrupts the task.
+    if hasattr(bridge, "nextCancel"):
+        threading.Thread(
+            target=cancellation.serve,
+            args=(bridge.nextCancel, lambda b: common.CancelTask.FromString(bytes(memoryview(b)))),
+            name="ray-cancel",
+            daemon=True,
+        ).start()
+
     while True:
         buffer = bridge.nextTask()
         if buffer is None:
@@ -149,6 +158,17 @@ def main(bridge) -> None:
         runtime = actor_runtime.current()
         if runtime is not None and runtime.concurrent and spec.HasField("actor_task"):
             executor.execute_concurrently(spec, report)
-        else:
-            report(*executor.execute(spec))
+            continue
+        try:
+            finished, result = executor.execute(spec)
+        except WorkerExit:
+            # sys.exit() in a plain task: end without reporting it; the node sees the worker
+            # die while running the task (a crash, retried per max_retries, as in Ray).
+            sys.stdout.flush()
+            sys.stderr.flush()
+            break
+        report(finished, result)
+        del result
+        if finished.worker_exiting:
+            break  # max_calls reached: the node retires this worker
     pump.stop()
