@@ -338,35 +338,60 @@ def _connect(control_address, node_manager_address, node, namespace, log_to_driv
 
 
 def shutdown(_exiting_interpreter: bool = False) -> None:
-    """Disconnects; stops the local cluster if ray.init() started one. Safe to call twice."""
+    """Disconnects; stops the local cluster if ray.init() started one. Safe to call twice.
+
+    Every wait here is bounded, so a driver always exits and its embedded node always stops:
+    the gRPC part of the teardown runs on a helper thread that we wait for only so long (a
+    channel wedged by an earlier failure must not keep the engine, its workers and the arena
+    alive), and the node is stopped with SIGTERM, then SIGKILL, whatever happened before.
+    """
     global _driver
-    with _lock:
+    if not _lock.acquire(timeout=SHUTDOWN_LOCK_TIMEOUT_S):
+        logger.warning("ray.shutdown(): another thread is still in ray.init()/shutdown(); going ahead")
+        locked = False
+    else:
+        locked = True
+    try:
         state = _driver
         if state is None:
             return
         _driver = None
         try:
-            # Closing the outbox sends the last ops and half-closes the session stream; the
-            # node then ends the job (its workers stop, its last output lines are published
-            # and the log stream ends) and completes the stream once it has let go of it all.
-            state.session.outbox.close()
-            _wait_done(state.attach_call, DETACH_TIMEOUT_S)
+            disconnect = threading.Thread(target=_disconnect, args=(state,), name="ray-shutdown", daemon=True)
+            disconnect.start()
+            disconnect.join(DETACH_TIMEOUT_S + LOG_DRAIN_TIMEOUT_S + 5)
         finally:
-            state.attach_call.cancel()
-            if state.log_monitor is not None:
-                state.log_monitor.stop()
             context.set_session(None)
             state.session.close()
-            state.transport.close()
             if state.node is not None:
                 state.node.stop()
         try:
             atexit.unregister(shutdown)
         except Exception:  # noqa: BLE001
             pass
+    finally:
+        if locked:
+            _lock.release()
 
 
 DETACH_TIMEOUT_S = 10.0
+LOG_DRAIN_TIMEOUT_S = 2.0
+SHUTDOWN_LOCK_TIMEOUT_S = 30.0
+
+
+def _disconnect(state: _DriverState) -> None:
+    """The gRPC side of shutdown; runs on a helper thread (see shutdown)."""
+    try:
+        # Closing the outbox sends the last ops and half-closes the session stream; the
+        # node then ends the job (its workers stop, its last output lines are published
+        # and the log stream ends) and completes the stream once it has let go of it all.
+        state.session.outbox.close()
+        _wait_done(state.attach_call, DETACH_TIMEOUT_S)
+    finally:
+        state.attach_call.cancel()
+        if state.log_monitor is not None:
+            state.log_monitor.stop(LOG_DRAIN_TIMEOUT_S)
+        state.transport.close()
 
 
 def _wait_done(call, timeout: float) -> None:
