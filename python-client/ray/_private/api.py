@@ -152,10 +152,9 @@ def init(
         if configure_logging:
             _configure_logging(logging_level, logging_format)
 
-        if address is None:
-            address = os.environ.get("RAY_ADDRESS")
+        address = _bootstrap_address(address)
         node: Optional[NodeProcess] = None
-        if address in (None, "", "local"):
+        if address is None:
             session_dir = new_session_dir()
             node = start_node(
                 head=True,
@@ -169,13 +168,17 @@ def init(
             control_address = node.control_address
             node_manager_address = node.node_manager_address
         else:
+            # Ray's checks and messages for options that only a new cluster can take.
             if num_cpus is not None or num_gpus is not None:
                 raise ValueError("When connecting to an existing cluster, num_cpus and num_gpus must not be provided.")
             if resources is not None:
                 raise ValueError("When connecting to an existing cluster, resources must not be provided.")
+            if labels is not None:
+                raise ValueError("When connecting to an existing cluster, labels must not be provided.")
             if object_store_memory is not None:
                 raise ValueError("When connecting to an existing cluster, object_store_memory must not be provided.")
-            control_address = _resolve_address(address)
+            control_address = address
+            logger.info("Connecting to existing Ray cluster at address: %s...", control_address)
             node_manager_address = _local_node_manager(control_address)
         try:
             _driver = _connect(control_address, node_manager_address, node, namespace, log_to_driver)
@@ -183,10 +186,7 @@ def init(
             if node is not None:
                 node.stop()
             raise
-        if node is not None:
-            logger.info("Started a local Ray instance.")
-        else:
-            logger.info("Connected to Ray cluster at %s.", control_address)
+        logger.info("Started a local Ray instance." if node is not None else "Connected to Ray cluster.")
         return RayContext(_driver.address_info)
 
 
@@ -219,25 +219,65 @@ def _configure_logging(level, fmt) -> None:
     logger.propagate = False
 
 
-def _resolve_address(address: str) -> str:
+def _bootstrap_address(address: Optional[str]) -> Optional[str]:
+    """The control address to join, or None to start a local cluster (Ray's rules).
+
+    An explicit host:port is used as given. None and "auto" take RAY_ADDRESS if set, else the
+    cluster `ray start --head` recorded on this machine (RAY_TMPDIR/ray_current_cluster, removed
+    by `ray stop`). Without one, "auto" is an error and None starts a local cluster; so does
+    None when the recorded cluster does not answer (it was killed without `ray stop`).
+    """
+    if address in (None, "auto"):
+        address = os.environ.get("RAY_ADDRESS") or address
+    if address == "local":
+        return None
+    if address is None:
+        recorded = _recorded_cluster()
+        if recorded is None:
+            return None
+        if not _reachable(recorded):
+            logger.warning(
+                "The Ray cluster recorded in %s (%s) is not reachable; starting a local Ray instance instead.",
+                _current_cluster_file(),
+                recorded,
+            )
+            return None
+        return recorded
     if address == "auto":
-        path = os.path.join(os.environ.get("RAY_TMPDIR", "/tmp/ray"), CURRENT_CLUSTER_FILE)
-        try:
-            with open(path) as f:
-                found = f.read().strip()
-        except OSError:
-            found = ""
-        if not found:
+        recorded = _recorded_cluster()
+        if recorded is None:
             raise ConnectionError(
                 "Could not find any running Ray instance. Please specify the one to connect to by setting "
                 "`--address` flag or `RAY_ADDRESS` environment variable."
             )
-        return found
+        return recorded
     if address.startswith("ray://"):
         address = address[len("ray://") :]
     if ":" not in address:
         raise ValueError(f"Malformed address {address!r}: expected host:port")
     return address
+
+
+def _current_cluster_file() -> str:
+    return os.path.join(os.environ.get("RAY_TMPDIR", "/tmp/ray"), CURRENT_CLUSTER_FILE)
+
+
+def _recorded_cluster() -> Optional[str]:
+    try:
+        with open(_current_cluster_file()) as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
+def _reachable(address: str, timeout: float = 2.0) -> bool:
+    """Whether something accepts connections at host:port (the control service, once joined)."""
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            return True
+    except (OSError, ValueError):
+        return False
 
 
 def _local_node_manager(control_address: str) -> str:
