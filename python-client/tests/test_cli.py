@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import psutil
 from helpers import split_output
+
+from ray.scripts.cli import format_status
 
 RAY = str(Path(sys.executable).parent / "ray")
 
@@ -53,7 +56,13 @@ def test_start_connect_status_stop(tmp_path):
 
         status = _run(["status"], env)
         assert status.returncode == 0, status.stderr
-        assert "/ 2 CPU" in status.stdout
+        usage = status.stdout.split("Total Usage:\n", 1)[1].splitlines()
+        assert " 0.0/2.0 CPU" in usage, status.stdout
+        # Byte quantities in Ray's human units, e.g. " 0B/12.34GiB memory".
+        for name in ("memory", "object_store_memory"):
+            assert any(
+                re.fullmatch(rf" (0B|\d+\.\d\d[KMGT]iB)/\d+\.\d\d[KMGT]iB {name}", x) for x in usage
+            ), status.stdout
     finally:
         stopped = _run(["stop"], env)
     assert stopped.returncode == 0, stopped.stderr
@@ -150,7 +159,7 @@ def test_plain_init_joins_the_started_cluster_until_stopped(tmp_path):
         )
         status = _run(["status"], env)
         assert status.returncode == 0, status.stderr
-        assert f"Node {info['node_id'][:8]}" in status.stdout
+        assert f" 1 node_{info['node_id']}" in status.stdout.splitlines()
     finally:
         stopped = _run(["stop"], env)
     assert stopped.returncode == 0, stopped.stderr
@@ -176,3 +185,41 @@ def test_plain_init_with_unreachable_recorded_cluster_starts_a_local_one(tmp_pat
     private, driver = _plain_init(tmp_path, env)
     assert private["embedded"] and private["gcs"] != dead, driver.stdout
     assert "is not reachable; starting a local Ray instance instead." in driver.stderr
+
+
+def test_status_layout_and_units_are_rays():
+    nodes = [
+        {"NodeID": "ab" * 28, "Alive": True, "NodeManagerAddress": "127.0.0.1"},
+        {"NodeID": "cd" * 28, "Alive": False, "NodeManagerAddress": "127.0.0.2"},
+    ]
+    total = {
+        "CPU": 2.0,
+        "GPU": 1.0,
+        "memory": 12.34 * 2**30,
+        "object_store_memory": 5.29 * 2**30,
+        "node:127.0.0.1": 1.0,
+        "widget": 3.0,
+    }
+    free = {"CPU": 0.5, "GPU": 1.0, "memory": 12.34 * 2**30 - 1536, "object_store_memory": 5.29 * 2**30, "widget": 3}
+    text = format_status(nodes, total, free, now="2025-01-01 00:00:00")
+    separator = "-" * len("======== Autoscaler status: 2025-01-01 00:00:00 ========")
+    assert text.splitlines() == [
+        "======== Autoscaler status: 2025-01-01 00:00:00 ========",
+        "Node status",
+        separator,
+        "Active:",
+        f" 1 node_{'ab' * 28}",
+        "Pending:",
+        " (no pending nodes)",
+        "Recent failures:",
+        f" node_{'cd' * 28}: NodeTerminated (ip: 127.0.0.2)",
+        "",
+        "Resources",
+        separator,
+        "Total Usage:",
+        " 1.5/2.0 CPU",
+        " 0.0/1.0 GPU",
+        " 1.50KiB/12.34GiB memory",
+        " 0B/5.29GiB object_store_memory",
+        " 0.0/3.0 widget",
+    ]
