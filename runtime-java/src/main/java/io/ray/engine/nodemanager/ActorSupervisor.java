@@ -2,7 +2,6 @@ package io.ray.engine.nodemanager;
 
 import com.google.protobuf.ByteString;
 import io.ray.engine.common.Ids;
-import io.ray.engine.common.ResourceSet;
 import io.ray.engine.nodemanager.actors.LocalActor;
 import io.ray.engine.nodemanager.workers.WorkerHandle;
 import io.ray.engine.rpc.ActorCreationSpec;
@@ -132,8 +131,7 @@ final class ActorSupervisor {
     }
     // The creation task: placement resources go back; the creation record (and its arguments)
     // stays while the actor may restart.
-    node.release(r.held);
-    r.held = ResourceSet.EMPTY;
+    node.endLease(r);
     r.worker = null;
     w.currentTask = null;
     if (done.getApplicationError()) {
@@ -151,7 +149,7 @@ final class ActorSupervisor {
     }
     actor.created(w.workerId);
     w.state = WorkerHandle.State.ACTOR;
-    node.hold(actor.lifetimeResources);
+    node.holdForActor(actor.actorId, actor.lifetimeResources);
     node.replenishPool(actor.jobId);
     report(actor);
     node.storeReturns(done); // the lifetime object is ready: waiting calls go out
@@ -162,13 +160,10 @@ final class ActorSupervisor {
   private void workerDied(LocalActor<TaskRecord> actor, WorkerHandle w, String why) {
     TaskRecord creation = node.task(actor.creation.getTaskId());
     if (creation != null && creation.worker == w) {
-      node.release(creation.held);
-      creation.held = ResourceSet.EMPTY;
+      node.endLease(creation);
       creation.worker = null;
     }
-    if (actor.state() == LocalActor.State.ALIVE) {
-      node.release(actor.lifetimeResources);
-    }
+    node.releaseActor(actor.actorId);
     String planned = plannedDeaths.remove(actor.actorId);
     String cause =
         planned != null
@@ -255,7 +250,7 @@ final class ActorSupervisor {
     }
     WorkerHandle w = workerOf(actor);
     if (w != null) {
-      w.kill(); // its death restarts the actor if it may restart
+      node.killWorker(w); // its death restarts the actor if it may restart
     }
   }
 
@@ -280,6 +275,14 @@ final class ActorSupervisor {
             "The actor is dead because its owner has died. Owner Id: " + Ids.hex(client) + ".");
       }
     }
+  }
+
+  /**
+   * Drops a call that waits for its actor (ray.cancel); false if it is not waiting (running, or
+   * never queued here).
+   */
+  boolean cancelWaiting(TaskRecord call) {
+    return call.actor != null && call.actor.cancelWaiting(call.spec.getCallerId(), call);
   }
 
   boolean survivesJob(TaskRecord r) {

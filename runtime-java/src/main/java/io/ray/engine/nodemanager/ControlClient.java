@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * A node manager's connection to the control service. Calls are asynchronous; callbacks run on gRPC
  * threads and must hop to the caller's loop themselves.
  */
-public final class ControlClient implements AutoCloseable {
+public final class ControlClient implements ControlGateway, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ControlClient.class);
   private static final long DEADLINE_S = 30;
 
@@ -37,6 +37,7 @@ public final class ControlClient implements AutoCloseable {
     this.blocking = ControlServiceGrpc.newBlockingStub(channel);
   }
 
+  @Override
   public String address() {
     return address;
   }
@@ -58,18 +59,21 @@ public final class ControlClient implements AutoCloseable {
   }
 
   /** Fetches a job; {@code done} receives null when the call fails. */
+  @Override
   public void getJob(ByteString jobId, Consumer<GetJobReply> done) {
     async
         .withDeadlineAfter(DEADLINE_S, TimeUnit.SECONDS)
         .getJob(GetJobRequest.newBuilder().setJobId(jobId).build(), new Unary<>(done));
   }
 
+  @Override
   public void finishJob(ByteString jobId) {
     async
         .withDeadlineAfter(DEADLINE_S, TimeUnit.SECONDS)
         .finishJob(FinishJobRequest.newBuilder().setJobId(jobId).build(), new Unary<>(r -> {}));
   }
 
+  @Override
   public void publishLogs(LogBatch batch, Runnable done) {
     async
         .withDeadlineAfter(DEADLINE_S, TimeUnit.SECONDS)
@@ -83,6 +87,7 @@ public final class ControlClient implements AutoCloseable {
   private boolean actorReportInFlight;
 
   /** Tells the control service about an actor's state. Thread-safe; order is kept. */
+  @Override
   public void reportActor(ActorInfo actor) {
     synchronized (actorReports) {
       actorReports.add(actor);
@@ -111,6 +116,7 @@ public final class ControlClient implements AutoCloseable {
   }
 
   /** Reports free resources; calls made while one is in flight collapse into the latest. */
+  @Override
   public void reportResources(ByteString nodeId, Map<String, Double> available) {
     pendingReport.set(
         ReportNodeStateRequest.newBuilder()

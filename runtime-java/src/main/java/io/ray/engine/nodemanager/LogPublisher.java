@@ -18,14 +18,14 @@ final class LogPublisher {
   /** A line to publish, or (line == null) an action to run once every earlier line is out. */
   private record Pending(ByteString jobId, LogLine line, Runnable after) {}
 
-  private final ControlClient control;
+  private final ControlGateway control;
   private final String nodeIp;
   private final EventLoop loop;
   private final ArrayDeque<Pending> queue = new ArrayDeque<>();
   private boolean inFlight;
   private boolean closed;
 
-  LogPublisher(ControlClient control, String nodeIp, EventLoop loop) {
+  LogPublisher(ControlGateway control, String nodeIp, EventLoop loop) {
     this.control = control;
     this.nodeIp = nodeIp;
     this.loop = loop;

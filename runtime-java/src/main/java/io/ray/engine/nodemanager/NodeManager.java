@@ -7,13 +7,18 @@ import io.ray.engine.common.EventLoop;
 import io.ray.engine.common.Ids;
 import io.ray.engine.common.ResourceSet;
 import io.ray.engine.nodemanager.actors.LocalActor;
+import io.ray.engine.nodemanager.jobs.JobTable;
 import io.ray.engine.nodemanager.objects.EngineErrors;
 import io.ray.engine.nodemanager.objects.ObjectDirectory;
 import io.ray.engine.nodemanager.objects.ObjectRequests;
+import io.ray.engine.nodemanager.resources.ResourceLedger;
+import io.ray.engine.nodemanager.scheduling.ClassCaps;
 import io.ray.engine.nodemanager.scheduling.DispatchPlanner;
 import io.ray.engine.nodemanager.scheduling.SchedulingClass;
+import io.ray.engine.nodemanager.scheduling.WorkerKey;
 import io.ray.engine.nodemanager.workers.WorkerHandle;
 import io.ray.engine.nodemanager.workers.WorkerLauncher;
+import io.ray.engine.nodemanager.workers.WorkerPool;
 import io.ray.engine.rpc.*;
 import io.ray.shm.SharedMemoryArena;
 import java.io.IOException;
@@ -49,25 +54,6 @@ public final class NodeManager implements AutoCloseable {
   /** How long a crashed task's error waits for its worker's exit code. */
   private static final long EXIT_CODE_WAIT_MS = 2_000;
 
-  /** A job with a driver or workers on this node. */
-  private static final class JobState {
-    final ByteString jobId;
-    JobConfig config;
-
-    /** Run once the job's first workers are attached (driver attach waits for this). */
-    final List<Runnable> whenWorkersReady = new ArrayList<>();
-
-    int prestartTarget;
-    boolean ended;
-
-    JobState(ByteString jobId) {
-      this.jobId = jobId;
-    }
-  }
-
-  /** An attached driver. */
-  private record DriverSession(ByteString clientId, ByteString jobId, int pid) {}
-
   /**
    * A client's ordered change stream (ClientOps) and the reads that wait for it. A read that names
    * after_seq is served once the client's messages up to that seq are applied.
@@ -82,11 +68,16 @@ public final class NodeManager implements AutoCloseable {
   private final SharedMemoryArena arena;
   private final ObjectDirectory objects;
   private final WorkerLauncher launcher;
-  private final ControlClient control;
+  private final ControlGateway control;
   private final LogPublisher logs;
   private final ObjectRequests objectRequests;
 
-  private ResourceSet available;
+  /** Every grant of the node's resources, by lease id (a task's id, an actor's id). */
+  private final ResourceLedger ledger;
+
+  /** Running tasks per scheduling class, and their back-off beyond the cap. */
+  private final ClassCaps caps;
+
   private final Map<ByteString, TaskRecord> tasks = new HashMap<>();
 
   /**
@@ -97,13 +88,15 @@ public final class NodeManager implements AutoCloseable {
   private final LinkedHashMap<SchedulingClass, ArrayDeque<TaskRecord>> queue =
       new LinkedHashMap<>();
 
-  private final Map<ByteString, WorkerHandle> workers = new LinkedHashMap<>();
-  private final Map<ByteString, DriverSession> drivers = new HashMap<>();
+  private final WorkerPool workers;
+  private final JobTable jobs = new JobTable();
+
+  /** The runtime environment of each worker key seen in a task (to start workers for it). */
+  private final Map<WorkerKey, RuntimeEnv> environments = new HashMap<>();
 
   /** Change streams of attached drivers and workers, by client id. */
   private final Map<ByteString, ClientStream> clientStreams = new HashMap<>();
 
-  private final Map<ByteString, JobState> jobs = new HashMap<>();
   private final Set<SchedulingClass> infeasibleWarned = new HashSet<>();
 
   /** Actors hosted here; a collaborator on this loop. */
@@ -112,17 +105,23 @@ public final class NodeManager implements AutoCloseable {
   private boolean closed;
   private boolean reportScheduled;
 
+  /** When a dispatch is scheduled for a capped class's back-off to end; 0 if none. */
+  private long capTimerAtMs;
+
   /**
    * @param loop the thread that owns this node manager's state; closed with it
    */
   public NodeManager(
-      NodeConfig config, EventLoop loop, WorkerLauncher launcher, ControlClient control)
+      NodeConfig config, EventLoop loop, WorkerLauncher launcher, ControlGateway control)
       throws IOException {
     this.config = config;
     this.loop = loop;
     this.launcher = launcher;
     this.control = control;
-    this.available = config.total();
+    this.ledger = new ResourceLedger(config.total());
+    this.caps = new ClassCaps(config.total().get(CPU));
+    this.workers =
+        new WorkerPool(loop, launcher, config.workerStartTimeoutMs(), this::workerGoneOnLoop);
     this.arena = SharedMemoryArena.create(config.arenaPath(), config.arenaCapacity());
     this.actors = new ActorSupervisor(this);
     this.objects =
@@ -162,7 +161,7 @@ public final class NodeManager implements AutoCloseable {
     loop.execute(
         () -> {
           ByteString jobId = req.getJobId();
-          drivers.put(req.getClientId(), new DriverSession(req.getClientId(), jobId, req.getPid()));
+          jobs.attach(new JobTable.Driver(req.getClientId(), jobId, req.getPid()));
           clientStreams.put(req.getClientId(), new ClientStream());
           withJob(
               jobId,
@@ -170,11 +169,11 @@ public final class NodeManager implements AutoCloseable {
                 Runnable welcome = () -> sendWelcome(job, events);
                 int target = config.workerSoftLimit();
                 job.prestartTarget = Math.max(job.prestartTarget, target);
-                int have = workersOfJob(jobId, true);
-                for (int i = have; i < target; i++) {
-                  startWorker(jobId);
+                WorkerKey key = defaultKey(jobId);
+                for (int i = workers.count(key, true); i < target; i++) {
+                  startWorker(key);
                 }
-                if (req.getWaitForWorkers() && workersOfJob(jobId, false) < target) {
+                if (req.getWaitForWorkers() && workers.count(key, false) < target) {
                   job.whenWorkersReady.add(welcome);
                   loop.schedule(
                       () -> {
@@ -198,7 +197,7 @@ public final class NodeManager implements AutoCloseable {
         });
   }
 
-  private void sendWelcome(JobState job, StreamObserver<DriverEvent> events) {
+  private void sendWelcome(JobTable.Job job, StreamObserver<DriverEvent> events) {
     NodeWelcome welcome =
         NodeWelcome.newBuilder()
             .setNodeId(config.nodeId())
@@ -206,7 +205,7 @@ public final class NodeManager implements AutoCloseable {
             .setArenaPath(arena.path().toString())
             .setArenaCapacity(arena.capacity())
             .setMaxInlineBytes(config.maxInlineBytes())
-            .setReadyWorkers(workersOfJob(job.jobId, false))
+            .setReadyWorkers(workers.count(defaultKey(job.jobId), false))
             .build();
     try {
       events.onNext(DriverEvent.newBuilder().setWelcome(welcome).build());
@@ -222,7 +221,7 @@ public final class NodeManager implements AutoCloseable {
   public void detachDriver(ByteString clientId, Runnable done) {
     loop.execute(
         () -> {
-          DriverSession d = drivers.remove(clientId);
+          JobTable.Driver d = jobs.detach(clientId);
           if (d == null) {
             done.run();
             return;
@@ -230,9 +229,7 @@ public final class NodeManager implements AutoCloseable {
           releaseParked(clientId);
           objects.dropClient(clientId);
           actors.ownerGone(clientId);
-          boolean jobHasDriver =
-              drivers.values().stream().anyMatch(o -> o.jobId().equals(d.jobId()));
-          if (!jobHasDriver) {
+          if (!jobs.hasDriver(d.jobId())) {
             endJob(d.jobId());
           }
           done.run();
@@ -242,9 +239,9 @@ public final class NodeManager implements AutoCloseable {
   /** Runs {@code body} with the job's state, fetching its configuration first if needed. */
   private void withJob(
       ByteString jobId,
-      java.util.function.Consumer<JobState> body,
+      java.util.function.Consumer<JobTable.Job> body,
       java.util.function.Consumer<String> onMissing) {
-    JobState known = jobs.get(jobId);
+    JobTable.Job known = jobs.get(jobId);
     if (known != null && known.config != null) {
       body.accept(known);
       return;
@@ -259,27 +256,31 @@ public final class NodeManager implements AutoCloseable {
                         "job " + Ids.hex(jobId) + " is not registered with the control service");
                     return;
                   }
-                  JobState job = jobs.computeIfAbsent(jobId, JobState::new);
+                  JobTable.Job job = jobs.getOrCreate(jobId);
                   job.config = reply.getConfig();
                   body.accept(job);
                 }));
   }
 
   private void endJob(ByteString jobId) {
-    JobState job = jobs.remove(jobId);
-    if (job != null) {
-      job.ended = true;
-    }
+    jobs.end(jobId);
     LOG.info("job {} ended; stopping its workers", Ids.hex(jobId));
     // Detached actors outlive their job: their workers, creation tasks and calls stay.
     queue.forEach((c, q) -> q.removeIf(r -> r.jobId().equals(jobId) && !actors.survivesJob(r)));
     queue.values().removeIf(ArrayDeque::isEmpty);
     for (TaskRecord r : new ArrayList<>(tasks.values())) {
       if (r.jobId().equals(jobId) && !actors.survivesJob(r) && !r.isActorCall()) {
+        // A running task's lease ends here: its worker is retired below, and by then the task
+        // is gone, so nothing else would give its resources back.
+        if (r.worker != null) {
+          r.worker.currentTask = null;
+          r.worker = null;
+        }
+        endLease(r);
         finish(r);
       }
     }
-    for (WorkerHandle w : new ArrayList<>(workers.values())) {
+    for (WorkerHandle w : workers.all()) {
       if (w.jobId.equals(jobId) && !actors.hostsDetachedActor(w)) {
         retireWorker(w);
       }
@@ -316,8 +317,7 @@ public final class NodeManager implements AutoCloseable {
           for (ClientAction action : ops.getActionsList()) {
             if (action.hasSubmit()) {
               TaskSpec spec = action.getSubmit();
-              JobState job = jobs.get(spec.getJobId());
-              if (job == null || job.ended) {
+              if (jobs.running(spec.getJobId()) == null) {
                 rejectTask(spec);
               } else {
                 accept(spec);
@@ -325,6 +325,9 @@ public final class NodeManager implements AutoCloseable {
               }
             } else if (action.hasKillActor()) {
               actors.kill(action.getKillActor());
+            } else if (action.hasCancelTask()) {
+              CancelTask c = action.getCancelTask();
+              cancel(c.getTaskId(), c.getForce(), c.getRecursive());
             } else if (action.hasPut()) {
               ObjectValue put = action.getPut();
               if (!objects.putInline(put.getObjectId(), put.getInline(), clientId)) {
@@ -391,6 +394,9 @@ public final class NodeManager implements AutoCloseable {
   private void accept(TaskSpec spec) {
     TaskRecord r = new TaskRecord(spec);
     tasks.put(r.id(), r);
+    if (!spec.hasActorTask()) {
+      environments.putIfAbsent(r.schedulingClass.workerKey(), spec.getRuntimeEnv());
+    }
     for (int i = 1; i <= spec.getNumReturns(); i++) {
       objects.addPending(Ids.returnId(spec.getTaskId(), i), spec.getCallerId());
     }
@@ -477,29 +483,32 @@ public final class NodeManager implements AutoCloseable {
     if (closed) {
       return;
     }
+    long now = System.currentTimeMillis();
     List<DispatchPlanner.Queued> classes = new ArrayList<>(queue.size());
     queue.forEach(
-        (c, tasksOfClass) -> classes.add(new DispatchPlanner.Queued(c, tasksOfClass.size())));
-    Map<ByteString, Integer> idle = new HashMap<>();
-    Map<ByteString, Integer> starting = new HashMap<>();
-    int startingTotal = 0;
-    for (WorkerHandle w : workers.values()) {
-      if (w.state == WorkerHandle.State.IDLE) {
-        idle.merge(w.jobId, 1, Integer::sum);
-      } else if (w.state == WorkerHandle.State.STARTING) {
-        starting.merge(w.jobId, 1, Integer::sum);
-        startingTotal++;
-      }
-    }
+        (c, tasksOfClass) ->
+            classes.add(
+                new DispatchPlanner.Queued(c, tasksOfClass.size(), caps.allowance(c, now))));
+    Map<WorkerKey, Integer> starting = workers.countByKey(WorkerHandle.State.STARTING);
+    int startingTotal = starting.values().stream().mapToInt(Integer::intValue).sum();
     int budget = Math.max(0, Math.max(2, config.workerSoftLimit()) - startingTotal);
     DispatchPlanner.Plan plan =
-        DispatchPlanner.plan(classes, config.total(), available, idle, starting, budget);
+        DispatchPlanner.plan(
+            classes,
+            config.total(),
+            ledger.available(),
+            workers.countByKey(WorkerHandle.State.IDLE),
+            starting,
+            budget);
     plan.dispatch()
         .forEach(
             (c, n) -> {
               ArrayDeque<TaskRecord> tasksOfClass = queue.get(c);
               for (int i = 0; i < n; i++) {
-                assign(tasksOfClass.poll(), idleWorker(c.jobId()));
+                if (!assign(tasksOfClass.peek(), workers.idle(c.workerKey()))) {
+                  break; // GPU devices too fragmented for it now; it stays first in line
+                }
+                tasksOfClass.poll();
               }
               if (tasksOfClass.isEmpty()) {
                 queue.remove(c);
@@ -507,15 +516,42 @@ public final class NodeManager implements AutoCloseable {
             });
     plan.workersToStart()
         .forEach(
-            (job, n) -> {
+            (key, n) -> {
               for (int i = 0; i < n; i++) {
-                startWorker(job);
+                startWorker(key);
               }
             });
     for (SchedulingClass c : plan.infeasible()) {
       warnInfeasible(queue.get(c).peek());
     }
+    scheduleCapTimer(plan.capped());
     reportResourcesSoon();
+  }
+
+  /** A capped class may start one more task when its back-off ends: dispatch again then. */
+  private void scheduleCapTimer(List<SchedulingClass> capped) {
+    long at = Long.MAX_VALUE;
+    for (SchedulingClass c : capped) {
+      long next = caps.nextRaiseAtMs(c);
+      if (next > 0) {
+        at = Math.min(at, next);
+      }
+    }
+    if (at == Long.MAX_VALUE || (capTimerAtMs != 0 && capTimerAtMs <= at)) {
+      return;
+    }
+    long when = at;
+    capTimerAtMs = when;
+    long delay = Math.max(1, when - System.currentTimeMillis());
+    loop.schedule(
+        () -> {
+          if (capTimerAtMs == when) {
+            capTimerAtMs = 0;
+          }
+          dispatch();
+        },
+        delay,
+        TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -530,27 +566,44 @@ public final class NodeManager implements AutoCloseable {
     loop.schedule(
         () -> {
           reportScheduled = false;
-          control.reportResources(config.nodeId(), nonNegative(available));
+          control.reportResources(config.nodeId(), nonNegative(ledger.available()));
         },
         REPORT_INTERVAL_MS,
         TimeUnit.MILLISECONDS);
   }
 
-  private void assign(TaskRecord r, WorkerHandle w) {
+  /**
+   * Leases the task's resources and sends it to the worker. False (nothing changed) when the ledger
+   * cannot place its GPU share on whole devices now.
+   */
+  private boolean assign(TaskRecord r, WorkerHandle w) {
+    List<Integer> gpus = ledger.grant(r.id(), r.demand);
+    if (gpus == null) {
+      return false;
+    }
+    r.leased = true;
+    caps.started(r.schedulingClass, System.currentTimeMillis());
     if (r.actor != null) {
       actors.creationAssigned(r, w);
     }
     r.worker = w;
-    r.held = r.demand;
-    available = available.minus(r.demand);
     w.state = WorkerHandle.State.BUSY;
     w.currentTask = r.id();
     w.blockedDepth = 0;
-    TaskSpec spec =
-        r.attempt == r.spec.getAttempt()
-            ? r.spec
-            : r.spec.toBuilder().setAttempt(r.attempt).build();
-    w.send(NodeMessage.newBuilder().setExecute(withResolvedArgs(spec, w)).build());
+    w.callsByFunction.merge(r.spec.getFunction().getFunctionId(), 1, Integer::sum);
+    TaskSpec.Builder spec = r.spec.toBuilder().setAttempt(r.attempt).addAllAssignedGpuIds(gpus);
+    w.send(NodeMessage.newBuilder().setExecute(withResolvedArgs(spec.build(), w)).build());
+    return true;
+  }
+
+  /** Ends the task's lease: its resources go back and it stops counting in its class's cap. */
+  void endLease(TaskRecord r) {
+    if (!r.leased) {
+      return;
+    }
+    r.leased = false;
+    ledger.release(r.id());
+    caps.finished(r.schedulingClass);
   }
 
   /**
@@ -601,23 +654,37 @@ public final class NodeManager implements AutoCloseable {
         () -> {
           WorkerHandle w = workers.get(workerId);
           TaskRecord r = tasks.get(done.getTaskId());
-          if (w == null || r == null || r.worker != w) {
-            return;
+          if (w != null && r != null && r.worker == w) {
+            if (r.actor != null) {
+              actors.taskFinished(w, r, done);
+            } else if (done.getApplicationError()
+                && retryable(r, done)
+                && !done.getCancelled()
+                && !r.cancelled
+                && r.retriesLeft != 0) {
+              releaseWorker(w, r);
+              retry(r);
+            } else {
+              storeReturns(done);
+              releaseWorker(w, r);
+              finish(r);
+            }
           }
-          if (r.actor != null) {
-            actors.taskFinished(w, r, done);
-          } else if (done.getApplicationError()
-              && r.spec.getRetryExceptions()
-              && r.retriesLeft != 0) {
-            releaseWorker(w, r);
-            retry(r);
-          } else {
-            storeReturns(done);
-            releaseWorker(w, r);
-            finish(r);
+          if (w != null && done.getWorkerExiting()) {
+            // max_calls reached, or the task called sys.exit(): a planned exit, not a crash.
+            retireWorker(w);
           }
           dispatch();
         });
+  }
+
+  /**
+   * Whether a task's exception may be retried: retry_exceptions=True retries every exception; with
+   * a list of classes the worker, which can test the exception's class, decides.
+   */
+  private static boolean retryable(TaskRecord r, TaskFinished done) {
+    return done.getExceptionRetryable()
+        || (r.spec.getRetryExceptions() && r.spec.getRetryExceptionAllowlist().isEmpty());
   }
 
   /** Makes a finished task's inline returns ready (arena returns were sealed already). */
@@ -630,8 +697,7 @@ public final class NodeManager implements AutoCloseable {
   }
 
   private void releaseWorker(WorkerHandle w, TaskRecord r) {
-    available = available.plus(r.held);
-    r.held = ResourceSet.EMPTY;
+    endLease(r);
     r.worker = null;
     w.currentTask = null;
     w.blockedDepth = 0;
@@ -667,6 +733,53 @@ public final class NodeManager implements AutoCloseable {
     finish(r);
   }
 
+  // ---------------------------------------------------------------- ray.cancel
+
+  /**
+   * ray.cancel: a task not yet sent to a worker is dropped and fails with TaskCancelledError; a
+   * running one is interrupted (KeyboardInterrupt in its thread) or, with {@code force}, its worker
+   * is killed. A finished or unknown task is left alone. {@code recursive} also cancels the tasks
+   * it submitted, and theirs.
+   */
+  private void cancel(ByteString taskId, boolean force, boolean recursive) {
+    TaskRecord r = tasks.get(taskId);
+    if (r == null || r.cancelled) {
+      return;
+    }
+    r.cancelled = true;
+    if (recursive) {
+      for (TaskRecord child : new ArrayList<>(tasks.values())) {
+        if (child.spec.getParentTaskId().equals(taskId)) {
+          cancel(child.id(), force, true);
+        }
+      }
+    }
+    if (r.worker == null) {
+      if (r.isActorCall()) {
+        if (!actors.cancelWaiting(r)) {
+          return; // not queued for the actor (routed elsewhere already): nothing to drop
+        }
+      } else {
+        unqueue(r);
+      }
+      fail(r, "TaskCancelledError", cancelledMessage(r));
+      dispatch();
+    } else if (force) {
+      LOG.info("cancelling task {} by killing its worker", r.spec.getName());
+      workers.kill(r.worker); // workerGone fails the task with TaskCancelledError
+    } else {
+      r.worker.send(
+          NodeMessage.newBuilder()
+              .setCancel(
+                  CancelTask.newBuilder().setTaskId(taskId).setForce(false).setRecursive(false))
+              .build());
+    }
+  }
+
+  static String cancelledMessage(TaskRecord r) {
+    return "Task " + r.spec.getName() + " (" + Ids.hex(r.id()) + ") was cancelled.";
+  }
+
   // ---------------------------------------------------------------- for the actor supervisor
 
   WorkerHandle worker(ByteString workerId) {
@@ -677,14 +790,14 @@ public final class NodeManager implements AutoCloseable {
     return tasks.get(taskId);
   }
 
-  /** Resources an actor or task gives back to the node. */
-  void release(ResourceSet resources) {
-    available = available.plus(resources);
+  /** Leases the resources an actor holds while it lives, under the actor's id. */
+  void holdForActor(ByteString actorId, ResourceSet resources) {
+    ledger.grant(actorId, resources);
   }
 
-  /** Resources an actor holds while it lives. */
-  void hold(ResourceSet resources) {
-    available = available.minus(resources);
+  /** Ends an actor's lifetime lease (no-op if it holds none). */
+  void releaseActor(ByteString actorId) {
+    ledger.release(actorId);
   }
 
   /** Takes a task out of the dispatch queue, if it is there. */
@@ -699,43 +812,18 @@ public final class NodeManager implements AutoCloseable {
     return objects;
   }
 
-  ControlClient control() {
+  ControlGateway control() {
     return control;
   }
 
   // ---------------------------------------------------------------- workers
 
-  private void startWorker(ByteString jobId) {
-    ByteString workerId = Ids.random(Ids.UNIQUE_ID_SIZE);
-    Process process;
-    try {
-      process = launcher.launch(workerId, jobId);
-    } catch (IOException e) {
-      LOG.error("cannot start a worker for job {}", Ids.hex(jobId), e);
-      return;
-    }
-    WorkerHandle w = new WorkerHandle(workerId, jobId, process);
-    workers.put(workerId, w);
-    LOG.info(
-        "started worker {} (pid {}) for job {}", Ids.shortHex(workerId), w.pid, Ids.hex(jobId));
-    if (process != null) {
-      process
-          .onExit()
-          .thenRun(() -> workerGone(workerId, "process exited with code " + process.exitValue()));
-    }
-    loop.schedule(
-        () -> {
-          if (w.state == WorkerHandle.State.STARTING) {
-            LOG.error(
-                "worker {} did not attach within {} ms; killing it",
-                Ids.shortHex(workerId),
-                config.workerStartTimeoutMs());
-            w.kill();
-            workerGone(workerId, "start timed out");
-          }
-        },
-        config.workerStartTimeoutMs(),
-        TimeUnit.MILLISECONDS);
+  private static WorkerKey defaultKey(ByteString jobId) {
+    return new WorkerKey(jobId, "");
+  }
+
+  private void startWorker(WorkerKey key) {
+    workers.start(key, environments.getOrDefault(key, RuntimeEnv.getDefaultInstance()));
   }
 
   /** A worker process opened its channel. Returns false if the node does not expect it. */
@@ -743,7 +831,7 @@ public final class NodeManager implements AutoCloseable {
     loop.execute(
         () -> {
           WorkerHandle w = workers.get(hello.getWorkerId());
-          JobState job = w == null ? null : jobs.get(w.jobId);
+          JobTable.Job job = w == null ? null : jobs.running(w.jobId);
           if (w == null || w.state != WorkerHandle.State.STARTING || job == null) {
             try {
               channel.onNext(
@@ -776,10 +864,13 @@ public final class NodeManager implements AutoCloseable {
                           .setJobId(w.jobId)
                           .setJobConfig(job.config)
                           .setControlAddress(control.address())
+                          .setRuntimeEnv(
+                              environments.getOrDefault(w.key, RuntimeEnv.getDefaultInstance()))
+                          .setSessionDir(config.sessionDir().toString())
                           .build())
                   .build());
           if (!job.whenWorkersReady.isEmpty()
-              && workersOfJob(job.jobId, false) >= job.prestartTarget) {
+              && workers.count(defaultKey(job.jobId), false) >= job.prestartTarget) {
             List<Runnable> ready = new ArrayList<>(job.whenWorkersReady);
             job.whenWorkersReady.clear();
             ready.forEach(Runnable::run);
@@ -800,10 +891,9 @@ public final class NodeManager implements AutoCloseable {
           if (tasks.get(r.id()) != r) {
             return; // finished meanwhile (its job ended)
           }
+          Process p = w.process;
           String cause =
-              w.process != null && !w.process.isAlive()
-                  ? "process exited with code " + w.process.exitValue()
-                  : why;
+              p != null && !p.isAlive() ? "process exited with code " + p.exitValue() : why;
           int retried = r.spec.getMaxRetries();
           fail(
               r,
@@ -819,90 +909,77 @@ public final class NodeManager implements AutoCloseable {
                       ? " It was retried " + retried + " times; every attempt died."
                       : " It was not retried: max_retries=0."));
         };
-    if (w.process == null || !w.process.isAlive()) {
+    Process p = w.process;
+    if (p == null || !p.isAlive()) {
       failIt.run();
       return;
     }
-    w.process
-        .onExit() // a new future on every call: timing it out touches no other watcher
-        .completeOnTimeout(w.process, EXIT_CODE_WAIT_MS, TimeUnit.MILLISECONDS)
+    p.onExit() // a new future on every call: timing it out touches no other watcher
+        .completeOnTimeout(p, EXIT_CODE_WAIT_MS, TimeUnit.MILLISECONDS)
         .thenRun(() -> loop.execute(failIt));
   }
 
   /** A worker's process exited or its channel broke. Idempotent. */
   public void workerGone(ByteString workerId, String why) {
-    loop.execute(
-        () -> {
-          WorkerHandle w = workers.remove(workerId);
-          if (w == null) {
-            return;
-          }
-          boolean expected = w.state == WorkerHandle.State.DEAD;
-          w.state = WorkerHandle.State.DEAD;
-          w.kill();
-          TaskRecord r = w.currentTask == null ? null : tasks.get(w.currentTask);
-          if (!expected) {
-            LOG.warn("worker {} (pid {}) died: {}", Ids.shortHex(workerId), w.pid, why);
-          }
-          boolean hostedActor = actors.workerGone(w, why);
-          if (!hostedActor && r != null && r.worker == w) {
-            releaseWorker(w, r);
-            JobState job = jobs.get(r.jobId());
-            if (job == null || job.ended) {
-              finish(r);
-            } else if (r.retriesLeft != 0) {
-              LOG.info("retrying task {} after its worker died", r.spec.getName());
-              retry(r);
-            } else {
-              failCrashedTask(r, w, why);
-            }
-          }
-          releaseParked(workerId);
-          objects.dropClient(workerId);
-          actors.ownerGone(workerId);
-          dispatch();
-        });
+    loop.execute(() -> workerGoneOnLoop(workerId, why));
   }
 
-  /** Stops a worker on purpose (its job ended, or it has been idle beyond the soft limit). */
+  private void workerGoneOnLoop(ByteString workerId, String why) {
+    WorkerHandle w = workers.get(workerId);
+    if (w == null) {
+      return;
+    }
+    boolean expected = w.state == WorkerHandle.State.DEAD;
+    workers.remove(workerId);
+    TaskRecord r = w.currentTask == null ? null : tasks.get(w.currentTask);
+    if (!expected) {
+      LOG.warn("worker {} (pid {}) died: {}", Ids.shortHex(workerId), w.pid, why);
+    }
+    boolean hostedActor = actors.workerGone(w, why);
+    if (!hostedActor && r != null && r.worker == w) {
+      releaseWorker(w, r);
+      if (jobs.running(r.jobId()) == null) {
+        finish(r);
+      } else if (r.cancelled) {
+        fail(r, "TaskCancelledError", cancelledMessage(r));
+      } else if (r.retriesLeft != 0) {
+        LOG.info("retrying task {} after its worker died", r.spec.getName());
+        retry(r);
+      } else {
+        failCrashedTask(r, w, why);
+      }
+    }
+    releaseParked(workerId);
+    objects.dropClient(workerId);
+    actors.ownerGone(workerId);
+    dispatch();
+  }
+
+  /** Stops a worker on purpose (its job ended, max_calls, or idle beyond the soft limit). */
   void retireWorker(WorkerHandle w) {
     w.state = WorkerHandle.State.DEAD;
     w.send(NodeMessage.newBuilder().setExit(ExitWorker.getDefaultInstance()).build());
-    w.kill();
+    workers.kill(w);
+    // Its death is handled like any other, on a later turn of the loop (the caller may be in the
+    // middle of walking the actors or the pool).
     workerGone(w.workerId, "retired");
+  }
+
+  /** Kills a worker's process; its death is then handled as any other (actor restarts, retries). */
+  void killWorker(WorkerHandle w) {
+    workers.kill(w);
   }
 
   /** Starts workers until the job's task pool is back at its prestart size. */
   void replenishPool(ByteString jobId) {
-    JobState job = jobs.get(jobId);
-    if (job == null || job.ended) {
+    JobTable.Job job = jobs.running(jobId);
+    if (job == null) {
       return;
     }
-    for (int i = workersOfJob(jobId, true); i < job.prestartTarget; i++) {
-      startWorker(jobId);
+    WorkerKey key = defaultKey(jobId);
+    for (int i = workers.count(key, true); i < job.prestartTarget; i++) {
+      startWorker(key);
     }
-  }
-
-  private WorkerHandle idleWorker(ByteString jobId) {
-    for (WorkerHandle w : workers.values()) {
-      if (w.state == WorkerHandle.State.IDLE && w.jobId.equals(jobId)) {
-        return w;
-      }
-    }
-    throw new IllegalStateException("planner dispatched without an idle worker");
-  }
-
-  private int workersOfJob(ByteString jobId, boolean includeStarting) {
-    int n = 0;
-    for (WorkerHandle w : workers.values()) {
-      if (w.jobId.equals(jobId)
-          && (w.state == WorkerHandle.State.IDLE
-              || w.state == WorkerHandle.State.BUSY
-              || (includeStarting && w.state == WorkerHandle.State.STARTING))) {
-        n++;
-      }
-    }
-    return n;
   }
 
   /** Output a worker's Python wrote; forwarded to the job's driver. */
@@ -926,9 +1003,7 @@ public final class NodeManager implements AutoCloseable {
     if (r == null || w.blockedDepth++ > 0) {
       return;
     }
-    ResourceSet cpu = r.held.only(CPU);
-    r.held = r.held.minus(cpu);
-    available = available.plus(cpu);
+    ledger.lendCpu(r.id());
     dispatch();
   }
 
@@ -939,9 +1014,7 @@ public final class NodeManager implements AutoCloseable {
       return;
     }
     // Take the CPUs back even if that oversubscribes the node for a while, as Ray does.
-    ResourceSet cpu = r.demand.only(CPU);
-    r.held = r.held.plus(cpu);
-    available = available.minus(cpu);
+    ledger.reclaimCpu(r.id());
   }
 
   // ---------------------------------------------------------------- objects
@@ -972,7 +1045,7 @@ public final class NodeManager implements AutoCloseable {
             reply.ok(
                 GetNodeResourcesReply.newBuilder()
                     .putAllTotal(config.total().toMap())
-                    .putAllAvailable(nonNegative(available))
+                    .putAllAvailable(nonNegative(ledger.available()))
                     .build()));
   }
 
@@ -1004,24 +1077,19 @@ public final class NodeManager implements AutoCloseable {
   // ---------------------------------------------------------------- upkeep
 
   private void housekeeping() {
-    control.reportResources(config.nodeId(), nonNegative(available));
+    control.reportResources(config.nodeId(), nonNegative(ledger.available()));
     // Workers beyond the soft limit that sit idle go away, oldest first.
-    int alive = 0;
-    for (WorkerHandle w : workers.values()) {
-      if (w.state != WorkerHandle.State.DEAD) {
-        alive++;
-      }
-    }
+    int alive = workers.alive();
     long now = System.currentTimeMillis();
-    for (WorkerHandle w : new ArrayList<>(workers.values())) {
+    for (WorkerHandle w : workers.all()) {
       if (alive <= config.workerSoftLimit()) {
         break;
       }
-      JobState job = jobs.get(w.jobId);
-      int floor = job == null ? 0 : job.prestartTarget;
+      JobTable.Job job = jobs.get(w.jobId);
+      int floor = job == null || !w.key.envHash().isEmpty() ? 0 : job.prestartTarget;
       if (w.state == WorkerHandle.State.IDLE
           && now - w.idleSinceMs > IDLE_WORKER_KILL_MS
-          && workersOfJob(w.jobId, true) > floor) {
+          && workers.count(w.key, true) > floor) {
         retireWorker(w);
         alive--;
       }
@@ -1034,6 +1102,16 @@ public final class NodeManager implements AutoCloseable {
     return out;
   }
 
+  /** Free resources now (on the loop; for tests). */
+  ResourceSet available() {
+    return ledger.available();
+  }
+
+  /** Checks the resource ledger's invariant (tests call it after every scenario). */
+  void checkLedger() {
+    ledger.checkInvariant();
+  }
+
   /** Stops every worker, unmaps and deletes the arena. Blocks until done. */
   @Override
   public void close() {
@@ -1042,24 +1120,14 @@ public final class NodeManager implements AutoCloseable {
     loop.execute(
         () -> {
           closed = true;
-          List<WorkerHandle> all = new ArrayList<>(workers.values());
-          for (WorkerHandle w : all) {
-            w.state = WorkerHandle.State.DEAD;
-            w.kill();
-          }
-          workers.clear();
-          stopped.complete(all);
+          stopped.complete(workers.drain());
         });
     try {
-      List<WorkerHandle> all = stopped.get(10, TimeUnit.SECONDS);
-      for (WorkerHandle w : all) {
-        if (w.process != null) {
-          w.process.waitFor(5, TimeUnit.SECONDS);
-        }
-      }
+      WorkerPool.killAndWait(stopped.get(10, TimeUnit.SECONDS));
     } catch (Exception e) {
       LOG.warn("stopping workers: {}", e.toString());
     }
+    workers.close();
     logs.close();
     loop.close();
     arena.close();

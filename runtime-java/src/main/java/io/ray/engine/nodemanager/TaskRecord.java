@@ -22,8 +22,15 @@ final class TaskRecord {
   int attempt;
   WorkerHandle worker;
 
-  /** Resources taken from the node for this task right now (less while its worker blocks). */
-  ResourceSet held = ResourceSet.EMPTY;
+  /**
+   * Whether the task holds a lease in the node's ledger (under its id) and counts as running in its
+   * class's cap. Set by dispatch, cleared by {@code NodeManager.endLease}, the only place that
+   * releases it.
+   */
+  boolean leased;
+
+  /** ray.cancel asked for this task: it is not retried, and its returns say it was cancelled. */
+  boolean cancelled;
 
   final SchedulingClass schedulingClass;
 
@@ -33,7 +40,12 @@ final class TaskRecord {
   TaskRecord(TaskSpec spec) {
     this.spec = spec;
     this.demand = ResourceSet.of(spec.getResourcesMap());
-    this.schedulingClass = new SchedulingClass(spec.getJobId(), demand);
+    this.schedulingClass =
+        new SchedulingClass(
+            spec.getJobId(),
+            demand,
+            spec.getRuntimeEnv().getHash(),
+            spec.getFunction().getFunctionId());
     this.retriesLeft = spec.getMaxRetries();
     this.attempt = spec.getAttempt();
   }

@@ -3,6 +3,7 @@ package io.ray.engine.worker;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.stub.StreamObserver;
+import io.ray.engine.rpc.CancelTask;
 import io.ray.engine.rpc.ClientOps;
 import io.ray.engine.rpc.LogLine;
 import io.ray.engine.rpc.TaskFinished;
@@ -33,6 +34,8 @@ public final class WorkerBridge {
   private final RawRpc rpc;
   private final CompletableFuture<WorkerSetup> setup = new CompletableFuture<>();
   private final BlockingQueue<TaskSpec> tasks = new LinkedBlockingQueue<>();
+  private static final CancelTask STOP_CANCELS = CancelTask.getDefaultInstance();
+  private final BlockingQueue<CancelTask> cancels = new LinkedBlockingQueue<>();
   private final List<LogLine> output = new ArrayList<>();
   private StreamObserver<WorkerMessage> channel;
 
@@ -75,10 +78,15 @@ public final class WorkerBridge {
     tasks.add(spec);
   }
 
+  void onCancel(CancelTask c) {
+    cancels.add(c);
+  }
+
   /** The node said goodbye, or the channel broke: the Python loop ends after its task. */
   void onStop() {
     setup.completeExceptionally(new IllegalStateException("node manager closed the channel"));
     tasks.add(STOP);
+    cancels.add(STOP_CANCELS);
   }
 
   // ------------------------------------------------------------- called from Python
@@ -108,6 +116,19 @@ public final class WorkerBridge {
       return null;
     }
     return direct(spec.toByteArray());
+  }
+
+  /**
+   * Blocks until the node asks to interrupt a running task (ray.cancel); returns the serialized
+   * CancelTask, or null when the worker is stopping. Python's cancel thread loops on it.
+   */
+  public ByteBuffer nextCancel() throws InterruptedException {
+    CancelTask c = cancels.take();
+    if (c == STOP_CANCELS) {
+      cancels.add(STOP_CANCELS);
+      return null;
+    }
+    return direct(c.toByteArray());
   }
 
   /** Reports a finished task (serialized TaskFinished); pending output goes first. */

@@ -67,6 +67,7 @@ public final class WorkerMain {
                             case SETUP -> bridge.onSetup(m.getSetup());
                             case EXECUTE -> bridge.onTask(m.getExecute());
                             case EXIT -> bridge.onStop();
+                            case CANCEL -> bridge.onCancel(m.getCancel());
                             default -> {}
                           }
                         }

@@ -129,6 +129,18 @@ public final class LocalActor<C> {
     return out;
   }
 
+  /** Removes a call still waiting in its caller's queue; false if it is not waiting. */
+  public boolean cancelWaiting(ByteString caller, C call) {
+    ArrayDeque<C> q = waiting.get(caller);
+    if (q == null || !q.remove(call)) {
+      return false;
+    }
+    if (q.isEmpty()) {
+      waiting.remove(caller);
+    }
+    return true;
+  }
+
   /** A running call ended; returns it, or null if it was not running here. */
   public C finished(ByteString taskId) {
     return running.remove(taskId);

@@ -1,6 +1,5 @@
 package io.ray.engine.nodemanager.scheduling;
 
-import com.google.protobuf.ByteString;
 import io.ray.engine.common.ResourceSet;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,69 +13,86 @@ import java.util.Map;
  *
  * <p>Policy: classes are considered in order (the node orders them by their oldest task). A class
  * whose demand does not fit the free resources is skipped, not waited on, so a large task does not
- * block small ones. A task that fits takes an idle worker of its job, else a worker already
- * starting for the job, else asks for a new one; in the last two cases its resources are set aside
- * in the plan so that no more workers start than there are slots. Tasks of one class are identical,
- * so the first that cannot proceed ends that class's turn. A demand exceeding the node's total can
+ * block small ones. A task that fits takes an idle worker of its key (job and environment), else a
+ * worker already starting for that key, else asks for a new one; in the last two cases its
+ * resources are set aside in the plan so that no more workers start than there are slots. A class
+ * never gets more than its allowance (see {@link ClassCaps}). Tasks of one class are identical, so
+ * the first that cannot proceed ends that class's turn. A demand exceeding the node's total can
  * never run here and is reported as infeasible.
  */
 public final class DispatchPlanner {
   private DispatchPlanner() {}
 
-  /** A class and how many of its tasks wait. */
-  public record Queued(SchedulingClass schedulingClass, int count) {}
+  /**
+   * A class, how many of its tasks wait, and how many of them may start now (its cap allowance).
+   */
+  public record Queued(SchedulingClass schedulingClass, int count, int allowance) {
+    public Queued(SchedulingClass schedulingClass, int count) {
+      this(schedulingClass, count, Integer.MAX_VALUE);
+    }
+  }
 
-  /** What to do now: tasks to run per class (in plan order), workers to start per job. */
+  /**
+   * What to do now: tasks to run per class (in plan order), workers to start per key, classes that
+   * can never run here, and classes held back only by their cap.
+   */
   public record Plan(
       Map<SchedulingClass, Integer> dispatch,
-      Map<ByteString, Integer> workersToStart,
-      List<SchedulingClass> infeasible) {}
+      Map<WorkerKey, Integer> workersToStart,
+      List<SchedulingClass> infeasible,
+      List<SchedulingClass> capped) {}
 
   /**
    * @param queue classes in priority order, with their waiting task counts
    * @param total the node's total resources
    * @param available resources free now
-   * @param idleWorkers idle workers per job
-   * @param startingWorkers workers starting per job (not yet able to take tasks)
+   * @param idleWorkers idle workers per key
+   * @param startingWorkers workers starting per key (not yet able to take tasks)
    * @param startBudget how many more workers may be started now
    */
   public static Plan plan(
       List<Queued> queue,
       ResourceSet total,
       ResourceSet available,
-      Map<ByteString, Integer> idleWorkers,
-      Map<ByteString, Integer> startingWorkers,
+      Map<WorkerKey, Integer> idleWorkers,
+      Map<WorkerKey, Integer> startingWorkers,
       int startBudget) {
     Map<SchedulingClass, Integer> dispatch = new LinkedHashMap<>();
     List<SchedulingClass> infeasible = new ArrayList<>();
-    Map<ByteString, Integer> toStart = new HashMap<>();
-    Map<ByteString, Integer> idle = new HashMap<>(idleWorkers);
-    Map<ByteString, Integer> starting = new HashMap<>(startingWorkers);
+    List<SchedulingClass> capped = new ArrayList<>();
+    Map<WorkerKey, Integer> toStart = new HashMap<>();
+    Map<WorkerKey, Integer> idle = new HashMap<>(idleWorkers);
+    Map<WorkerKey, Integer> starting = new HashMap<>(startingWorkers);
     ResourceSet free = available;
     int budget = startBudget;
     for (Queued q : queue) {
       SchedulingClass c = q.schedulingClass();
       ResourceSet demand = c.demand();
-      ByteString job = c.jobId();
+      WorkerKey key = c.workerKey();
       if (!total.contains(demand)) {
         infeasible.add(c);
         continue;
       }
-      for (int i = 0; i < q.count() && free.contains(demand); i++) {
-        if (idle.getOrDefault(job, 0) > 0) {
-          idle.merge(job, -1, Integer::sum);
+      int n = Math.min(q.count(), q.allowance());
+      int i = 0;
+      for (; i < n && free.contains(demand); i++) {
+        if (idle.getOrDefault(key, 0) > 0) {
+          idle.merge(key, -1, Integer::sum);
           dispatch.merge(c, 1, Integer::sum);
-        } else if (starting.getOrDefault(job, 0) > 0) {
-          starting.merge(job, -1, Integer::sum);
+        } else if (starting.getOrDefault(key, 0) > 0) {
+          starting.merge(key, -1, Integer::sum);
         } else if (budget > 0) {
           budget--;
-          toStart.merge(job, 1, Integer::sum);
+          toStart.merge(key, 1, Integer::sum);
         } else {
           break;
         }
         free = free.minus(demand);
       }
+      if (i == n && n < q.count() && free.contains(demand)) {
+        capped.add(c); // only the cap holds the rest back
+      }
     }
-    return new Plan(dispatch, toStart, infeasible);
+    return new Plan(dispatch, toStart, infeasible, capped);
   }
 }

@@ -4,8 +4,19 @@ import com.google.protobuf.ByteString;
 import io.ray.engine.common.ResourceSet;
 
 /**
- * Tasks that are interchangeable for scheduling: same job (so the same workers can run them) and
- * the same resource demand. Queues and the planner work per class, so planning costs grow with the
- * number of classes, not of queued tasks.
+ * Tasks that are interchangeable for scheduling, as in Ray: same job and runtime environment (so
+ * the same workers can run them), same resource demand, same function. Queues, the planner and the
+ * per-class cap work per class, so planning costs grow with the number of classes, not of tasks.
+ *
+ * @param envHash the task's runtime_env hash; empty for the job's default environment
+ * @param functionId the function (or actor class) id; a parent and the children it waits for are
+ *     different classes, so capping one never starves the other
  */
-public record SchedulingClass(ByteString jobId, ResourceSet demand) {}
+public record SchedulingClass(
+    ByteString jobId, ResourceSet demand, String envHash, ByteString functionId) {
+
+  /** The workers that can run this class: those of the job started for the same environment. */
+  public WorkerKey workerKey() {
+    return new WorkerKey(jobId, envHash);
+  }
+}

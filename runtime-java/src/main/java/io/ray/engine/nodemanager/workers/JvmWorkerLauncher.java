@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Starts each worker as a JVM that embeds CPython through Jep ({@code WorkerMain}). */
 public final class JvmWorkerLauncher implements WorkerLauncher {
@@ -29,9 +30,13 @@ public final class JvmWorkerLauncher implements WorkerLauncher {
   }
 
   @Override
-  public Process launch(ByteString workerId, ByteString jobId) throws IOException {
+  public Process launch(ByteString workerId, ByteString jobId, Map<String, String> envVars)
+      throws IOException {
     Files.createDirectories(logDir);
-    List<String> cmd = new ArrayList<>(JvmOptions.javaCommand(JvmOptions.WORKER_FLAGS));
+    List<String> flags = new ArrayList<>(JvmOptions.WORKER_FLAGS);
+    // A crashing JVM writes its report to the session's logs, never to the user's directory.
+    flags.add("-XX:ErrorFile=" + logDir.resolve("hs_err_pid%p.log"));
+    List<String> cmd = new ArrayList<>(JvmOptions.javaCommand(flags));
     cmd.add("io.ray.engine.worker.WorkerMain");
     cmd.add("--node-manager=" + nodeManagerAddress);
     cmd.add("--control=" + controlAddress);
@@ -44,6 +49,7 @@ public final class JvmWorkerLauncher implements WorkerLauncher {
         new ProcessBuilder(cmd)
             .redirectOutput(logDir.resolve(name + ".out").toFile())
             .redirectError(logDir.resolve(name + ".err").toFile());
+    pb.environment().putAll(envVars);
     pb.environment().put("PYTHONUNBUFFERED", "1");
     return pb.start();
   }

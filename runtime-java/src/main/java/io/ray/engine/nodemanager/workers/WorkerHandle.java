@@ -2,6 +2,7 @@ package io.ray.engine.nodemanager.workers;
 
 import com.google.protobuf.ByteString;
 import io.grpc.stub.StreamObserver;
+import io.ray.engine.nodemanager.scheduling.WorkerKey;
 import io.ray.engine.rpc.NodeMessage;
 
 /**
@@ -20,13 +21,22 @@ public final class WorkerHandle {
 
   public final ByteString workerId;
   public final ByteString jobId;
-  public final Process process;
+
+  /** Which tasks it may run: its job's, in the runtime environment it was started for. */
+  public final WorkerKey key;
+
+  /** Set once the launcher has started the process (off the node's loop); null before. */
+  public volatile Process process;
+
   public State state = State.STARTING;
 
   /** Set when the worker attaches its channel. */
   public StreamObserver<NodeMessage> channel;
 
   public int pid;
+
+  /** Calls run since it started, per function id (for max_calls). */
+  public final java.util.Map<ByteString, Integer> callsByFunction = new java.util.HashMap<>();
 
   /** Task the worker runs while BUSY. */
   public ByteString currentTask;
@@ -37,11 +47,17 @@ public final class WorkerHandle {
   public long idleSinceMs;
   public final long startedAtMs = System.currentTimeMillis();
 
-  public WorkerHandle(ByteString workerId, ByteString jobId, Process process) {
+  public WorkerHandle(ByteString workerId, WorkerKey key) {
     this.workerId = workerId;
-    this.jobId = jobId;
-    this.process = process;
-    this.pid = process == null ? 0 : (int) process.pid();
+    this.jobId = key.jobId();
+    this.key = key;
+  }
+
+  /** The launcher started the process (on the loop, after {@link #process} is set). */
+  public void started(Process p) {
+    if (pid == 0) {
+      pid = (int) p.pid();
+    }
   }
 
   /** Sends a message down the worker's channel; gRPC streams are not thread-safe. */
@@ -59,8 +75,8 @@ public final class WorkerHandle {
     }
   }
 
-  /** Ends the channel and kills the process (and its children) if still alive. */
-  public void kill() {
+  /** Ends the channel; cheap, callable on the node's loop. */
+  public void closeChannel() {
     StreamObserver<NodeMessage> c = channel;
     if (c != null) {
       synchronized (this) {
@@ -71,9 +87,17 @@ public final class WorkerHandle {
         }
       }
     }
-    if (process != null && process.isAlive()) {
-      process.descendants().forEach(ProcessHandle::destroyForcibly);
-      process.destroyForcibly();
+  }
+
+  /**
+   * Kills the process and its children if still alive. Walks /proc and signals: call it off the
+   * node's loop (the launcher's thread).
+   */
+  public void killProcess() {
+    Process p = process;
+    if (p != null && p.isAlive()) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
     }
   }
 }

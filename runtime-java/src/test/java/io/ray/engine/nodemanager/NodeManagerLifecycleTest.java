@@ -1,0 +1,462 @@
+package io.ray.engine.nodemanager;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.ray.engine.common.EventLoop;
+import io.ray.engine.common.Ids;
+import io.ray.engine.common.ResourceSet;
+import io.ray.engine.nodemanager.workers.WorkerLauncher;
+import io.ray.engine.rpc.*;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The node manager's life cycle without sockets or processes: a fake control service, a launcher
+ * that starts nothing, and workers that are message queues driven by the test. Every scenario ends
+ * with the resource ledger's invariant checked and, once the work is gone, every CPU free.
+ */
+class NodeManagerLifecycleTest {
+  private static final ByteString JOB = Ids.jobId(1);
+  private static final ByteString DRIVER = Ids.random(Ids.UNIQUE_ID_SIZE);
+  private static final ResourceSet TOTAL = ResourceSet.of(Map.of("CPU", 2.0));
+
+  @TempDir Path dir;
+  private EventLoop loop;
+  private NodeManager node;
+  private final FakeControl control = new FakeControl();
+  private final FakeLauncher launcher = new FakeLauncher();
+  private final Map<ByteString, FakeWorker> workers = new ConcurrentHashMap<>();
+  private long driverSeq;
+
+  @BeforeEach
+  void start() throws Exception {
+    loop = new EventLoop("test-node-manager");
+    NodeConfig config =
+        new NodeConfig(
+            Ids.random(Ids.UNIQUE_ID_SIZE),
+            "127.0.0.1",
+            true,
+            TOTAL,
+            dir.resolve("arena"),
+            16 << 20,
+            100 * 1024,
+            dir,
+            dir.resolve("python.json"),
+            60_000);
+    node = new NodeManager(config, loop, launcher, control);
+    node.attachDriver(
+        AttachDriverRequest.newBuilder().setClientId(DRIVER).setJobId(JOB).setPid(1).build(),
+        new Sink<>());
+    attachLaunched(2); // the job's prestarted workers
+  }
+
+  @AfterEach
+  void stop() {
+    settle();
+    onLoop(
+        () -> {
+          node.checkLedger();
+          return null;
+        });
+    node.close();
+  }
+
+  // ------------------------------------------------------------------ scenarios
+
+  @Test
+  void aJobThatEndsWhileItsTasksRunGivesBackTheirCpus() {
+    TaskSpec a = submit(task("a", 1, 0));
+    TaskSpec b = submit(task("b", 1, 0));
+    assertNotNull(runningOn(a));
+    assertNotNull(runningOn(b));
+    assertEquals(0.0, available());
+    node.detachDriver(DRIVER, () -> {});
+    settle();
+    assertEquals(2.0, available(), "the ended job's running tasks hold nothing");
+    assertTrue(control.finishedJobs.contains(JOB));
+  }
+
+  @Test
+  void aDriverKilledMidTaskAndMidActorCreationLeaksNothing() {
+    TaskSpec t = submit(task("t", 1, 0));
+    TaskSpec creation = submit(actorCreation("A", 0));
+    assertNotNull(runningOn(t));
+    assertNotNull(runningOn(creation));
+    node.detachDriver(DRIVER, () -> {}); // the stream broke: same path as a kill
+    settle();
+    assertEquals(2.0, available());
+  }
+
+  @Test
+  void aCrashedWorkersTaskIsRetriedThenFails() {
+    TaskSpec t = submit(task("t", 1, 1));
+    FakeWorker first = runningOn(t);
+    node.workerGone(first.id, "process exited with code 137");
+    workers.remove(first.id);
+    FakeWorker second = runningOn(t);
+    assertTrue(second != first, "the retry runs on another worker");
+    node.workerGone(second.id, "process exited with code 137");
+    settle();
+    assertEquals("WorkerCrashedError", errorOf(t));
+    assertEquals(2.0, available());
+  }
+
+  @Test
+  void anActorIsRestartedOnANewWorkerAndItsLeaseMovesWithIt() {
+    TaskSpec creation = submit(actorCreation("A", 1));
+    FakeWorker host = runningOn(creation);
+    node.taskFinished(host.id, finished(creation));
+    settle();
+    assertEquals(1.0, available(), "an actor with num_cpus=1 holds one CPU while it lives");
+    node.workerGone(host.id, "process exited with code 1");
+    workers.remove(host.id);
+    FakeWorker again = runningOn(creation);
+    assertTrue(again != host);
+    node.taskFinished(again.id, finished(creation));
+    settle();
+    assertEquals(1.0, available(), "still one CPU: the old lease was released, a new one taken");
+    assertEquals(
+        ActorState.ALIVE, control.actorStates.get(creation.getActorCreation().getActorId()));
+  }
+
+  @Test
+  void anActorCreationCutShortReleasesItsPlacement() {
+    TaskSpec creation = submit(actorCreation("A", 0));
+    FakeWorker host = runningOn(creation);
+    node.workerGone(host.id, "process exited with code 1");
+    settle();
+    assertEquals(
+        ActorState.DEAD, control.actorStates.get(creation.getActorCreation().getActorId()));
+    assertEquals(2.0, available());
+  }
+
+  @Test
+  void aBlockedTaskLendsItsCpuUntilItsGetIsAnswered() {
+    TaskSpec parent = submit(task("parent", 2, 0));
+    FakeWorker w = runningOn(parent);
+    // The parent submits a child and waits for it in ray.get.
+    TaskSpec child = task("child", 1, 0);
+    clientOps(w.id, 1, ClientAction.newBuilder().setSubmit(child.toBuilder().setCallerId(w.id)));
+    CapturingReply<GetObjectsReply> get = new CapturingReply<>();
+    node.getObjects(
+        GetObjectsRequest.newBuilder()
+            .setClientId(w.id)
+            .addObjectIds(Ids.returnId(child.getTaskId(), 1))
+            .setTimeoutMs(-1)
+            .setAfterSeq(1)
+            .build(),
+        get);
+    FakeWorker childWorker = runningOn(child);
+    assertEquals(1.0, available(), "the parent lent its 2 CPUs; the child holds 1");
+    node.taskFinished(childWorker.id, finished(child));
+    settle();
+    assertNotNull(get.result.getNow(null), "the get is answered");
+    assertEquals(0.0, available(), "the parent took its CPUs back; the child's is free");
+    node.taskFinished(w.id, finished(parent));
+    settle();
+    assertEquals(2.0, available());
+  }
+
+  @Test
+  void cancellingAQueuedTaskDropsItAndARunningOneIsInterrupted() {
+    TaskSpec a = submit(task("a", 2, 0));
+    TaskSpec queued = submit(task("queued", 1, 0));
+    FakeWorker w = runningOn(a);
+    clientOps(
+        DRIVER,
+        ++driverSeq,
+        ClientAction.newBuilder()
+            .setCancelTask(CancelTask.newBuilder().setTaskId(queued.getTaskId())));
+    clientOps(
+        DRIVER,
+        ++driverSeq,
+        ClientAction.newBuilder().setCancelTask(CancelTask.newBuilder().setTaskId(a.getTaskId())));
+    settle();
+    assertEquals("TaskCancelledError", errorOf(queued));
+    assertTrue(w.received.stream().anyMatch(NodeMessage::hasCancel), "the worker is interrupted");
+    node.taskFinished(w.id, finished(a).toBuilder().setCancelled(true).build());
+    settle();
+    assertEquals(2.0, available());
+  }
+
+  @Test
+  void aForcedCancelKillsTheWorkerAndIsNotRetried() {
+    TaskSpec a = submit(task("a", 1, 3));
+    FakeWorker w = runningOn(a);
+    clientOps(
+        DRIVER,
+        ++driverSeq,
+        ClientAction.newBuilder()
+            .setCancelTask(CancelTask.newBuilder().setTaskId(a.getTaskId()).setForce(true)));
+    settle();
+    assertTrue(w.completed, "the worker's channel was ended");
+    node.workerGone(w.id, "process exited with code 137");
+    settle();
+    assertEquals("TaskCancelledError", errorOf(a));
+    assertEquals(2.0, available());
+  }
+
+  @Test
+  void opsAfterAGapInTheSequenceAreNotApplied() {
+    TaskSpec t = task("t", 1, 0);
+    clientOps(DRIVER, 5, ClientAction.newBuilder().setSubmit(t)); // 1..4 never came
+    settle();
+    assertEquals(null, onLoop(() -> node.task(t.getTaskId())), "not applied out of order");
+    assertEquals(2.0, available());
+  }
+
+  // ------------------------------------------------------------------ building blocks
+
+  private TaskSpec task(String name, double cpus, int maxRetries) {
+    return TaskSpec.newBuilder()
+        .setTaskId(Ids.random(Ids.TASK_ID_SIZE))
+        .setJobId(JOB)
+        .setCallerId(DRIVER)
+        .setFunction(FunctionDescriptor.newBuilder().setFunctionId(ByteString.copyFromUtf8(name)))
+        .setNumReturns(1)
+        .putResources("CPU", cpus)
+        .setMaxRetries(maxRetries)
+        .setName(name)
+        .build();
+  }
+
+  private TaskSpec actorCreation(String className, int maxRestarts) {
+    TaskSpec t = task(className, 1, 0);
+    return t.toBuilder()
+        .setActorCreation(
+            ActorCreationSpec.newBuilder()
+                .setActorId(Ids.random(16))
+                .setMaxRestarts(maxRestarts)
+                .setMaxConcurrency(1)
+                .setClassName(className)
+                .putLifetimeResources("CPU", maxRestarts > 0 ? 1.0 : 0.0))
+        .build();
+  }
+
+  private TaskSpec submit(TaskSpec spec) {
+    clientOps(DRIVER, ++driverSeq, ClientAction.newBuilder().setSubmit(spec));
+    return spec;
+  }
+
+  private void clientOps(ByteString client, long seq, ClientAction.Builder action) {
+    node.clientOps(client, ClientOps.newBuilder().setSeq(seq).addActions(action).build());
+  }
+
+  private static TaskFinished finished(TaskSpec t) {
+    return TaskFinished.newBuilder()
+        .setTaskId(t.getTaskId())
+        .addReturns(
+            ObjectValue.newBuilder()
+                .setObjectId(Ids.returnId(t.getTaskId(), 1))
+                .setInline(InlineObject.newBuilder().setPayload(ByteString.copyFromUtf8("v"))))
+        .build();
+  }
+
+  /** The fake worker the task was sent to (waits for it). */
+  private FakeWorker runningOn(TaskSpec t) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      settle();
+      for (FakeWorker w : workers.values()) {
+        if (w.runs(t.getTaskId())) {
+          return w;
+        }
+      }
+      attachLaunched(0);
+    }
+    throw new AssertionError("task " + t.getName() + " was not sent to a worker");
+  }
+
+  /** Attaches workers the node launched: at least {@code atLeast}, and any others waiting. */
+  private void attachLaunched(int atLeast) {
+    for (int i = 0; ; i++) {
+      ByteString id;
+      try {
+        id = i < atLeast ? launcher.launched.poll(10, TimeUnit.SECONDS) : launcher.launched.poll();
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+      if (id == null) {
+        assertTrue(i >= atLeast, "the node did not launch enough workers");
+        return;
+      }
+      FakeWorker w = new FakeWorker(id);
+      workers.put(id, w);
+      node.workerAttached(WorkerHello.newBuilder().setWorkerId(id).setPid(1000 + i).build(), w);
+    }
+  }
+
+  /** The engine error stored as the task's first return, or "" if it holds a value. */
+  private String errorOf(TaskSpec t) {
+    return onLoop(
+        () -> {
+          var e = node.objects().get(Ids.returnId(t.getTaskId(), 1));
+          if (e == null || !e.ready() || e.inline() == null) {
+            return "";
+          }
+          if (e.inline().getFormat() != ObjectFormat.ENGINE_ERROR) {
+            return "";
+          }
+          try {
+            return ErrorInfo.parseFrom(e.inline().getPayload()).getErrorType();
+          } catch (Exception ex) {
+            throw new AssertionError(ex);
+          }
+        });
+  }
+
+  private double available() {
+    return onLoop(() -> node.available().get("CPU"));
+  }
+
+  /** Lets the loop finish what is queued, including what that posts in turn. */
+  private void settle() {
+    for (int i = 0; i < 5; i++) {
+      onLoop(() -> null);
+    }
+  }
+
+  private <T> T onLoop(Supplier<T> body) {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    loop.execute(
+        () -> {
+          try {
+            f.complete(body.get());
+          } catch (Throwable t) {
+            f.completeExceptionally(t);
+          }
+        });
+    try {
+      return f.get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  // ------------------------------------------------------------------ fakes
+
+  private static final class FakeControl implements ControlGateway {
+    final List<ByteString> finishedJobs = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final Map<ByteString, ActorState> actorStates = new ConcurrentHashMap<>();
+
+    @Override
+    public String address() {
+      return "127.0.0.1:1";
+    }
+
+    @Override
+    public void getJob(ByteString jobId, java.util.function.Consumer<GetJobReply> done) {
+      done.accept(
+          GetJobReply.newBuilder()
+              .setFound(true)
+              .setConfig(JobConfig.getDefaultInstance())
+              .build());
+    }
+
+    @Override
+    public void finishJob(ByteString jobId) {
+      finishedJobs.add(jobId);
+    }
+
+    @Override
+    public void publishLogs(LogBatch batch, Runnable done) {
+      done.run();
+    }
+
+    @Override
+    public void reportActor(ActorInfo actor) {
+      actorStates.put(actor.getActorId(), actor.getState());
+    }
+
+    @Override
+    public void reportResources(ByteString nodeId, Map<String, Double> available) {}
+  }
+
+  /** Starts nothing: records the ids, and the test attaches a {@link FakeWorker} for each. */
+  private static final class FakeLauncher implements WorkerLauncher {
+    final LinkedBlockingQueue<ByteString> launched = new LinkedBlockingQueue<>();
+
+    @Override
+    public Process launch(ByteString workerId, ByteString jobId, Map<String, String> envVars) {
+      launched.add(workerId);
+      return null;
+    }
+  }
+
+  /** A worker's channel as the node sees it: what the node sent, in order. */
+  private static final class FakeWorker implements StreamObserver<NodeMessage> {
+    final ByteString id;
+    final List<NodeMessage> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+    volatile boolean completed;
+
+    FakeWorker(ByteString id) {
+      this.id = id;
+    }
+
+    boolean runs(ByteString taskId) {
+      List<NodeMessage> all = new ArrayList<>(received);
+      for (int i = all.size() - 1; i >= 0; i--) {
+        if (all.get(i).hasExecute()) {
+          return all.get(i).getExecute().getTaskId().equals(taskId);
+        }
+      }
+      return false;
+    }
+
+    @Override
+    public void onNext(NodeMessage m) {
+      received.add(m);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      completed = true;
+    }
+
+    @Override
+    public void onCompleted() {
+      completed = true;
+    }
+  }
+
+  private static final class Sink<T> implements StreamObserver<T> {
+    @Override
+    public void onNext(T value) {}
+
+    @Override
+    public void onError(Throwable t) {}
+
+    @Override
+    public void onCompleted() {}
+  }
+
+  private static final class CapturingReply<T> implements Reply<T> {
+    final CompletableFuture<T> result = new CompletableFuture<>();
+
+    @Override
+    public void ok(T value) {
+      result.complete(value);
+    }
+
+    @Override
+    public void fail(Status status) {
+      result.completeExceptionally(status.asRuntimeException());
+    }
+  }
+}
