@@ -7,7 +7,10 @@ control service) is Java; tasks run in worker JVMs that embed CPython through Je
 
 __version__ = "0.1.0"
 
-from ray import exceptions  # noqa: E402
+from ray import (
+    exceptions,  # noqa: E402
+    job_config,  # noqa: E402
+)
 from ray._private.api import (  # noqa: E402
     available_resources,
     cluster_resources,
@@ -35,6 +38,7 @@ __all__ = [
     "available_resources",
     "cluster_resources",
     "exceptions",
+    "job_config",
     "get",
     "get_runtime_context",
     "init",

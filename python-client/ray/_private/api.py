@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional
 
 from ray import exceptions
 from ray._private import context, ids
+from ray._private import runtime_env as runtime_env_mod
 from ray._private.node import NodeProcess, new_session_dir, start_node
 from ray._private.object_ref import ObjectRef
 from ray._private.outbox import Outbox, stream_messages
@@ -147,6 +148,16 @@ def init(
                 _check_resource_number(f"resources[{name!r}]", qty)
         if namespace is not None and not isinstance(namespace, str):
             raise TypeError(f"namespace must be a string, got {type(namespace).__name__}")
+        from ray.job_config import JobConfig
+
+        if job_config is not None and not isinstance(job_config, JobConfig):
+            raise TypeError(f"job_config must be a ray.job_config.JobConfig, got {type(job_config).__name__}")
+        # ray.init's runtime_env takes the place of the job_config's (as in Ray).
+        job_env = runtime_env_mod.validate(runtime_env) if runtime_env is not None else None
+        if job_env is None and job_config is not None:
+            job_env = job_config.runtime_env
+        if namespace is None and job_config is not None:
+            namespace = job_config.ray_namespace
         if log_to_driver is None:
             log_to_driver = True
         if configure_logging:
@@ -181,7 +192,7 @@ def init(
             logger.info("Connecting to existing Ray cluster at address: %s...", control_address)
             node_manager_address = _local_node_manager(control_address)
         try:
-            _driver = _connect(control_address, node_manager_address, node, namespace, log_to_driver)
+            _driver = _connect(control_address, node_manager_address, node, namespace, log_to_driver, job_env)
         except BaseException:
             if node is not None:
                 node.stop()
@@ -312,15 +323,23 @@ def _own_ip() -> str:
         return "127.0.0.1"
 
 
-def _connect(control_address, node_manager_address, node, namespace, log_to_driver) -> _DriverState:
+def _connect(control_address, node_manager_address, node, namespace, log_to_driver, job_env=None) -> _DriverState:
     # Imported here: drivers speak gRPC; workers (which import this module too) do not.
-    from ray._private.transport import GrpcTransport
+    from ray._private.transport import CONTROL_SERVICE, GrpcTransport
 
     transport = GrpcTransport(node_manager_address, control_address)
+    # The job's runtime_env is packaged and uploaded once here; tasks merge it into their own.
+    packager = runtime_env_mod.Packager(lambda m, req, rt: transport.call(CONTROL_SERVICE + m, req, rt))
+    try:
+        base_env = runtime_env_mod.resolve(job_env, packager)
+    except BaseException:
+        transport.close()
+        raise
     job_config = control.JobConfig(
         python_sys_path=[os.path.abspath(p) if p else os.getcwd() for p in sys.path],
         working_dir=os.getcwd(),
         ray_namespace=namespace or "",
+        runtime_env=runtime_env_mod.to_proto(base_env),
     )
     job = transport.call(
         "ray.rpc.ControlService/RegisterJob",
@@ -357,6 +376,8 @@ def _connect(control_address, node_manager_address, node, namespace, log_to_driv
         max_inline_bytes=welcome.max_inline_bytes,
         namespace=namespace or anonymous_namespace(job.job_id),
         outbox=outbox,
+        packager=packager,
+        base_runtime_env=base_env,
     )
     context.set_session(session)
     address_info = {
