@@ -54,7 +54,11 @@ DRIVER = textwrap.dedent(
     @ray.remote(runtime_env={"working_dir": work, "excludes": ["skipped.txt"]})
     def in_working_dir():
         import shipped_module
-        return {"cwd": os.getcwd(), "files": sorted(os.listdir(".")), "value": shipped_module.VALUE,
+        # (Importing may have written this worker's own __pycache__ here; the shipped one
+        # held junk.pyc, which must not have been packed.)
+        return {"cwd": os.getcwd(), "files": sorted(f for f in os.listdir(".") if f != "__pycache__"),
+                "junk_shipped": os.path.exists(os.path.join("__pycache__", "junk.pyc")),
+                "value": shipped_module.VALUE,
                 "from": shipped_module.__file__, "vars": os.environ.get("JOB_VAR")}
 
     report["working_dir"] = ray.get(in_working_dir.remote())
@@ -131,6 +135,7 @@ def test_working_dir_is_importable_and_the_cwd(report):
     assert wd["from"].startswith(wd["cwd"])
     # __pycache__ and excluded files are not shipped.
     assert wd["files"] == ["data.txt", "shipped_module.py"]
+    assert not wd["junk_shipped"]
     assert wd["vars"] == "job"  # the job's env_vars still apply: only working_dir was given
 
 
