@@ -7,7 +7,10 @@ control service) is Java; tasks run in worker JVMs that embed CPython through Je
 
 __version__ = "0.1.0"
 
-from ray import exceptions  # noqa: E402
+from ray import (
+    exceptions,  # noqa: E402
+    job_config,  # noqa: E402
+)
 from ray._private.api import (  # noqa: E402
     available_resources,
     cancel,
@@ -38,6 +41,7 @@ __all__ = [
     "cancel",
     "cluster_resources",
     "exceptions",
+    "job_config",
     "get",
     "get_gpu_ids",
     "get_runtime_context",

@@ -13,6 +13,7 @@ from ray import exceptions
 from ray._private import context, ids, task_spec
 from ray._private.object_ref import ObjectRef
 from ray._private.options import actor_defaults, actor_resources, validate_actor_options
+from ray._private.runtime_env import TaskEnvCache
 from ray.remote_function import _user_options
 from ray.rpc import common_pb2 as common
 from ray.rpc import control_service_pb2 as control
@@ -71,6 +72,7 @@ class ActorClass:
         self._methods = _method_table(cls)
         self._is_async = _is_async(cls)
         self._exported = task_spec.ExportedOnce()
+        self._env = TaskEnvCache(self._default_options.get("runtime_env"))
         try:
             self._init_signature = inspect.signature(cls.__init__)
         except (TypeError, ValueError):  # some extension types have none
@@ -86,23 +88,24 @@ class ActorClass:
         )
 
     def remote(self, *args, **kwargs) -> ActorHandle:
-        return self._remote(args, kwargs, self._default_options)
+        return self._remote(args, kwargs, self._default_options, self._env)
 
     def options(self, **options):
         validate_actor_options(options, in_options=True)
         merged = {**self._default_options, **options}
         actor_class = self
+        env = TaskEnvCache(merged.get("runtime_env"))
 
         class _Bound:
             def remote(self, *args, **kwargs):
-                return actor_class._remote(args, kwargs, merged)
+                return actor_class._remote(args, kwargs, merged, env)
 
         return _Bound()
 
     def bind(self, *args, **kwargs):
         raise NotImplementedError("Ray DAGs (bind) are not supported")
 
-    def _remote(self, args, kwargs, options) -> ActorHandle:
+    def _remote(self, args, kwargs, options, env_cache) -> ActorHandle:
         session = context.require_session()
         if self._init_signature is not None:
             # Wrong constructor arguments fail here, as in Ray, not later in the worker.
@@ -163,6 +166,9 @@ class ActorClass:
         spec.function.module_name = self.__module__ or ""
         spec.function.function_name = self.__qualname__
         spec.resources.update(placement)
+        env = env_cache.get(session)
+        if env.hash:
+            spec.runtime_env.CopyFrom(env)
         creation = spec.actor_creation
         creation.actor_id = actor_id
         creation.max_restarts = options.get("max_restarts", 0)

@@ -10,6 +10,7 @@ import cloudpickle
 
 from ray._private import context, ids, task_spec
 from ray._private.options import resource_demand, task_defaults, validate_task_options
+from ray._private.runtime_env import TaskEnvCache
 from ray.rpc import common_pb2 as common
 
 
@@ -39,6 +40,7 @@ class RemoteFunction:
         self.__module__ = getattr(function, "__module__", None)
         self.__wrapped__ = function
         self._exported = task_spec.ExportedOnce()
+        self._env = TaskEnvCache(self._default_options.get("runtime_env"))
 
     def __call__(self, *args, **kwargs):
         raise TypeError(
@@ -49,17 +51,19 @@ class RemoteFunction:
 
     def remote(self, *args, **kwargs):
         """Submits the task; returns its ObjectRef(s) at once."""
-        return self._remote(args, kwargs, self._default_options)
+        return self._remote(args, kwargs, self._default_options, self._env)
 
     def options(self, **options):
         """The same function with some options overridden for the calls made through it."""
         validate_task_options(options, in_options=True)
         merged = {**self._default_options, **options}
         function = self
+        # Packaged once for these options (not per call): see runtime_env.TaskEnvCache.
+        env = TaskEnvCache(merged.get("runtime_env"))
 
         class _Bound:
             def remote(self, *args, **kwargs):
-                return function._remote(args, kwargs, merged)
+                return function._remote(args, kwargs, merged, env)
 
             def __call__(self, *args, **kwargs):
                 return function(*args, **kwargs)
@@ -70,7 +74,7 @@ class RemoteFunction:
 
         return _Bound()
 
-    def _remote(self, args, kwargs, options):
+    def _remote(self, args, kwargs, options, env_cache):
         session = context.require_session()
         if self._signature is not None:
             # Wrong arguments fail here, as in Ray, not later inside the worker.
@@ -104,6 +108,9 @@ class RemoteFunction:
         spec.function.module_name = self.__module__ or ""
         spec.function.function_name = self.__qualname__
         spec.resources.update(resource_demand(options))
+        env = env_cache.get(session)
+        if env.hash:
+            spec.runtime_env.CopyFrom(env)
         task_spec.submit(session, spec, args, kwargs, self._function_name)
         return task_spec.return_refs(task_id, num_returns)
 

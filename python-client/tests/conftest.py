@@ -6,12 +6,20 @@ import glob
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import psutil
 import pytest
 
-import ray
+# Tests start the clusters they use. A plain ray.init() joins the cluster that `ray start`
+# recorded on this machine (RAY_TMPDIR/ray_current_cluster) or RAY_ADDRESS, so the suite gets
+# its own temp root (inherited by the drivers it starts) and no RAY_ADDRESS: a cluster someone
+# else started on this machine is never joined. Set before ray is imported (it reads them then).
+os.environ["RAY_TMPDIR"] = tempfile.mkdtemp(prefix="ray-tests-")
+os.environ.pop("RAY_ADDRESS", None)
+
+import ray  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TUTORIAL = REPO.parent / "shared" / "tutorial"

@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional
 
 from ray import exceptions
 from ray._private import context, ids
+from ray._private import runtime_env as runtime_env_mod
 from ray._private.node import NodeProcess, new_session_dir, start_node
 from ray._private.object_ref import ObjectRef
 from ray._private.outbox import Outbox, stream_messages
@@ -147,15 +148,24 @@ def init(
                 _check_resource_number(f"resources[{name!r}]", qty)
         if namespace is not None and not isinstance(namespace, str):
             raise TypeError(f"namespace must be a string, got {type(namespace).__name__}")
+        from ray.job_config import JobConfig
+
+        if job_config is not None and not isinstance(job_config, JobConfig):
+            raise TypeError(f"job_config must be a ray.job_config.JobConfig, got {type(job_config).__name__}")
+        # ray.init's runtime_env takes the place of the job_config's (as in Ray).
+        job_env = runtime_env_mod.validate(runtime_env) if runtime_env is not None else None
+        if job_env is None and job_config is not None:
+            job_env = job_config.runtime_env
+        if namespace is None and job_config is not None:
+            namespace = job_config.ray_namespace
         if log_to_driver is None:
             log_to_driver = True
         if configure_logging:
             _configure_logging(logging_level, logging_format)
 
-        if address is None:
-            address = os.environ.get("RAY_ADDRESS")
+        address = _bootstrap_address(address)
         node: Optional[NodeProcess] = None
-        if address in (None, "", "local"):
+        if address is None:
             session_dir = new_session_dir()
             node = start_node(
                 head=True,
@@ -169,24 +179,25 @@ def init(
             control_address = node.control_address
             node_manager_address = node.node_manager_address
         else:
+            # Ray's checks and messages for options that only a new cluster can take.
             if num_cpus is not None or num_gpus is not None:
                 raise ValueError("When connecting to an existing cluster, num_cpus and num_gpus must not be provided.")
             if resources is not None:
                 raise ValueError("When connecting to an existing cluster, resources must not be provided.")
+            if labels is not None:
+                raise ValueError("When connecting to an existing cluster, labels must not be provided.")
             if object_store_memory is not None:
                 raise ValueError("When connecting to an existing cluster, object_store_memory must not be provided.")
-            control_address = _resolve_address(address)
+            control_address = address
+            logger.info("Connecting to existing Ray cluster at address: %s...", control_address)
             node_manager_address = _local_node_manager(control_address)
         try:
-            _driver = _connect(control_address, node_manager_address, node, namespace, log_to_driver)
+            _driver = _connect(control_address, node_manager_address, node, namespace, log_to_driver, job_env)
         except BaseException:
             if node is not None:
                 node.stop()
             raise
-        if node is not None:
-            logger.info("Started a local Ray instance.")
-        else:
-            logger.info("Connected to Ray cluster at %s.", control_address)
+        logger.info("Started a local Ray instance." if node is not None else "Connected to Ray cluster.")
         return RayContext(_driver.address_info)
 
 
@@ -219,25 +230,65 @@ def _configure_logging(level, fmt) -> None:
     logger.propagate = False
 
 
-def _resolve_address(address: str) -> str:
+def _bootstrap_address(address: Optional[str]) -> Optional[str]:
+    """The control address to join, or None to start a local cluster (Ray's rules).
+
+    An explicit host:port is used as given. None and "auto" take RAY_ADDRESS if set, else the
+    cluster `ray start --head` recorded on this machine (RAY_TMPDIR/ray_current_cluster, removed
+    by `ray stop`). Without one, "auto" is an error and None starts a local cluster; so does
+    None when the recorded cluster does not answer (it was killed without `ray stop`).
+    """
+    if address in (None, "auto"):
+        address = os.environ.get("RAY_ADDRESS") or address
+    if address == "local":
+        return None
+    if address is None:
+        recorded = _recorded_cluster()
+        if recorded is None:
+            return None
+        if not _reachable(recorded):
+            logger.warning(
+                "The Ray cluster recorded in %s (%s) is not reachable; starting a local Ray instance instead.",
+                _current_cluster_file(),
+                recorded,
+            )
+            return None
+        return recorded
     if address == "auto":
-        path = os.path.join(os.environ.get("RAY_TMPDIR", "/tmp/ray"), CURRENT_CLUSTER_FILE)
-        try:
-            with open(path) as f:
-                found = f.read().strip()
-        except OSError:
-            found = ""
-        if not found:
+        recorded = _recorded_cluster()
+        if recorded is None:
             raise ConnectionError(
                 "Could not find any running Ray instance. Please specify the one to connect to by setting "
                 "`--address` flag or `RAY_ADDRESS` environment variable."
             )
-        return found
+        return recorded
     if address.startswith("ray://"):
         address = address[len("ray://") :]
     if ":" not in address:
         raise ValueError(f"Malformed address {address!r}: expected host:port")
     return address
+
+
+def _current_cluster_file() -> str:
+    return os.path.join(os.environ.get("RAY_TMPDIR", "/tmp/ray"), CURRENT_CLUSTER_FILE)
+
+
+def _recorded_cluster() -> Optional[str]:
+    try:
+        with open(_current_cluster_file()) as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
+def _reachable(address: str, timeout: float = 2.0) -> bool:
+    """Whether something accepts connections at host:port (the control service, once joined)."""
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            return True
+    except (OSError, ValueError):
+        return False
 
 
 def _local_node_manager(control_address: str) -> str:
@@ -272,15 +323,23 @@ def _own_ip() -> str:
         return "127.0.0.1"
 
 
-def _connect(control_address, node_manager_address, node, namespace, log_to_driver) -> _DriverState:
+def _connect(control_address, node_manager_address, node, namespace, log_to_driver, job_env=None) -> _DriverState:
     # Imported here: drivers speak gRPC; workers (which import this module too) do not.
-    from ray._private.transport import GrpcTransport
+    from ray._private.transport import CONTROL_SERVICE, GrpcTransport
 
     transport = GrpcTransport(node_manager_address, control_address)
+    # The job's runtime_env is packaged and uploaded once here; tasks merge it into their own.
+    packager = runtime_env_mod.Packager(lambda m, req, rt: transport.call(CONTROL_SERVICE + m, req, rt))
+    try:
+        base_env = runtime_env_mod.resolve(job_env, packager)
+    except BaseException:
+        transport.close()
+        raise
     job_config = control.JobConfig(
         python_sys_path=[os.path.abspath(p) if p else os.getcwd() for p in sys.path],
         working_dir=os.getcwd(),
         ray_namespace=namespace or "",
+        runtime_env=runtime_env_mod.to_proto(base_env),
     )
     job = transport.call(
         "ray.rpc.ControlService/RegisterJob",
@@ -317,6 +376,8 @@ def _connect(control_address, node_manager_address, node, namespace, log_to_driv
         max_inline_bytes=welcome.max_inline_bytes,
         namespace=namespace or anonymous_namespace(job.job_id),
         outbox=outbox,
+        packager=packager,
+        base_runtime_env=base_env,
     )
     context.set_session(session)
     address_info = {
@@ -338,35 +399,60 @@ def _connect(control_address, node_manager_address, node, namespace, log_to_driv
 
 
 def shutdown(_exiting_interpreter: bool = False) -> None:
-    """Disconnects; stops the local cluster if ray.init() started one. Safe to call twice."""
+    """Disconnects; stops the local cluster if ray.init() started one. Safe to call twice.
+
+    Every wait here is bounded, so a driver always exits and its embedded node always stops:
+    the gRPC part of the teardown runs on a helper thread that we wait for only so long (a
+    channel wedged by an earlier failure must not keep the engine, its workers and the arena
+    alive), and the node is stopped with SIGTERM, then SIGKILL, whatever happened before.
+    """
     global _driver
-    with _lock:
+    if not _lock.acquire(timeout=SHUTDOWN_LOCK_TIMEOUT_S):
+        logger.warning("ray.shutdown(): another thread is still in ray.init()/shutdown(); going ahead")
+        locked = False
+    else:
+        locked = True
+    try:
         state = _driver
         if state is None:
             return
         _driver = None
         try:
-            # Closing the outbox sends the last ops and half-closes the session stream; the
-            # node then ends the job (its workers stop, its last output lines are published
-            # and the log stream ends) and completes the stream once it has let go of it all.
-            state.session.outbox.close()
-            _wait_done(state.attach_call, DETACH_TIMEOUT_S)
+            disconnect = threading.Thread(target=_disconnect, args=(state,), name="ray-shutdown", daemon=True)
+            disconnect.start()
+            disconnect.join(DETACH_TIMEOUT_S + LOG_DRAIN_TIMEOUT_S + 5)
         finally:
-            state.attach_call.cancel()
-            if state.log_monitor is not None:
-                state.log_monitor.stop()
             context.set_session(None)
             state.session.close()
-            state.transport.close()
             if state.node is not None:
                 state.node.stop()
         try:
             atexit.unregister(shutdown)
         except Exception:  # noqa: BLE001
             pass
+    finally:
+        if locked:
+            _lock.release()
 
 
 DETACH_TIMEOUT_S = 10.0
+LOG_DRAIN_TIMEOUT_S = 2.0
+SHUTDOWN_LOCK_TIMEOUT_S = 30.0
+
+
+def _disconnect(state: _DriverState) -> None:
+    """The gRPC side of shutdown; runs on a helper thread (see shutdown)."""
+    try:
+        # Closing the outbox sends the last ops and half-closes the session stream; the
+        # node then ends the job (its workers stop, its last output lines are published
+        # and the log stream ends) and completes the stream once it has let go of it all.
+        state.session.outbox.close()
+        _wait_done(state.attach_call, DETACH_TIMEOUT_S)
+    finally:
+        state.attach_call.cancel()
+        if state.log_monitor is not None:
+            state.log_monitor.stop(LOG_DRAIN_TIMEOUT_S)
+        state.transport.close()
 
 
 def _wait_done(call, timeout: float) -> None:

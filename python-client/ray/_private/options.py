@@ -87,6 +87,14 @@ def _retry_exceptions_problem(v) -> Optional[str]:
     return "retry_exceptions must be either a boolean or a list of exceptions"
 
 
+def _runtime_env_problem(env) -> Optional[str]:
+    """Checked when the decorator or .options() is applied; raises Ray's TypeError/ValueError."""
+    from ray._private import runtime_env
+
+    runtime_env.validate(env)
+    return None
+
+
 COMMON_OPTIONS: Dict[str, _Option] = {
     "accelerator_type": _Option((str, _NoneType)),
     "memory": _resource("memory"),
@@ -98,7 +106,7 @@ COMMON_OPTIONS: Dict[str, _Option] = {
     "placement_group_bundle_index": _Option((int,), default=-1),
     "placement_group_capture_child_tasks": _Option((bool, _NoneType)),
     "resources": _Option((dict, _NoneType), _resources_problem),
-    "runtime_env": _Option((dict, _NoneType)),
+    "runtime_env": _Option((dict, _NoneType), lambda v: _runtime_env_problem(v)),
     "scheduling_strategy": _Option((object,)),
     "label_selector": _Option((dict, _NoneType)),
     "enable_task_events": _Option((bool,), default=True),

@@ -22,7 +22,7 @@ from typing import Dict, List, Optional, Sequence
 import cloudpickle
 
 from ray import exceptions
-from ray._private import ids, serialization
+from ray._private import ids, runtime_env, serialization
 from ray._private.object_ref import ObjectRef
 from ray._private.object_store import Arena, pinned_base
 from ray._private.outbox import Outbox
@@ -59,6 +59,8 @@ class Session:
         max_inline_bytes: int,
         namespace: str,
         outbox: Outbox,
+        packager=None,
+        base_runtime_env: Optional[Dict] = None,
     ):
         self.mode = mode
         self.transport = transport
@@ -79,6 +81,10 @@ class Session:
         self._actor_call_returns: set = set()
         self._functions: Dict[bytes, object] = {}
         self._export_lock = threading.Lock()
+        # runtime_env: what this process's submissions inherit (a driver: the job's; a worker:
+        # its own), and the packager that uploads local directories once.
+        self.base_runtime_env = base_runtime_env or {}
+        self.packager = packager or runtime_env.Packager(self.control_call)
 
     # ------------------------------------------------------------------ rpc
 

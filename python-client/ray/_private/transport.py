@@ -8,6 +8,9 @@ forwards the same bytes with grpc-java. Everything above this module is transpor
 
 from __future__ import annotations
 
+import _thread
+import signal
+import threading
 from typing import Optional
 
 import grpc
@@ -37,6 +40,47 @@ class TransportError(RaySystemError):
         else:
             text = f"{code}: {details}"
         super().__init__(text)
+
+
+class deferred_sigint:
+    """Holds back Ctrl-C on the main thread for the body; delivers it right after.
+
+    Python runs signal handlers only on the main thread, between bytecodes, so elsewhere
+    nothing needs deferring. Blocking SIGINT with pthread_sigmask would not do: the kernel then
+    delivers it to another thread (grpc's, ours), whose C handler still flags it for the main
+    thread's next bytecode. Swapping the Python-level handler does: the stand-in only records
+    the signal, and on exit the previous handler runs with it (the default one raises
+    KeyboardInterrupt there, in the caller's code). Handlers that are not Python callables
+    (SIG_IGN, SIG_DFL) raise nothing, so they are left alone. Nesting works: an inner stand-in
+    hands a caught signal to the outer one.
+    """
+
+    def __enter__(self):
+        self._previous = None
+        self._caught = False
+        self._frame = None
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        previous = signal.getsignal(signal.SIGINT)
+        if callable(previous):
+            self._previous = previous
+            signal.signal(signal.SIGINT, self._record)
+        return self
+
+    def _record(self, signum, frame):
+        self._caught = True
+        self._frame = frame
+
+    def __exit__(self, *exc):
+        previous = self._previous
+        if previous is None:
+            return False
+        self._previous = None
+        signal.signal(signal.SIGINT, previous)
+        if self._caught:
+            frame, self._frame = self._frame, None
+            previous(signal.SIGINT, frame)
+        return False
 
 
 def _identity(b):
@@ -74,19 +118,33 @@ class GrpcTransport:
         return self.control_address if method.startswith(CONTROL_SERVICE) else self.node_manager_address
 
     def call_interruptible(self, method: str, request, reply_type, timeout: Optional[float] = None):
-        """Like call, but Ctrl-C cancels the call instead of waiting for it."""
-        future = self._method(method).future(request.SerializeToString(), timeout=timeout)
+        """Like call, but Ctrl-C cancels the call instead of waiting for it.
+
+        Invariant: a KeyboardInterrupt never lands inside grpc's Python code. grpc takes
+        Python-level locks there (threading.Condition, whose __enter__ is a Python frame), and an
+        interrupt between their acquire and the ``with`` body leaves a channel lock held forever:
+        shutdown then hangs on it and the engine, its workers and the arena stay. So every grpc
+        step (starting the call, adding the callback, reading the result, cancelling) runs with
+        SIGINT deferred, and the wait itself is on a plain lock released by grpc's callback:
+        acquiring it is atomic and interruptible, outside grpc.
+        """
+        done = _thread.allocate_lock()
+        done.acquire()
+        future = None
         try:
-            while True:
+            with deferred_sigint():
+                future = self._method(method).future(request.SerializeToString(), timeout=timeout)
+                future.add_done_callback(lambda _: done.release())
+            done.acquire()  # Ctrl-C raises KeyboardInterrupt here, with no grpc lock held
+            with deferred_sigint():
                 try:
-                    data = future.result(timeout=0.25)
-                    break
-                except grpc.FutureTimeoutError:
-                    continue
-        except grpc.RpcError as e:
-            raise TransportError(e.code().name, e.details() or "", self._address_of(method)) from None
+                    data = future.result()
+                except grpc.RpcError as e:
+                    raise TransportError(e.code().name, e.details() or "", self._address_of(method)) from None
         except BaseException:
-            future.cancel()
+            if future is not None:
+                with deferred_sigint():
+                    future.cancel()
             raise
         return reply_type.FromString(data)
 

@@ -105,20 +105,50 @@ def cmd_status(args) -> int:
         print(f"ray status: {e}", file=sys.stderr)
         return 1
     try:
-        print("======== Cluster status ========")
-        for n in ray.nodes():
-            state = "alive" if n["Alive"] else "dead"
-            print(f"Node {n['NodeID'][:8]} at {n['NodeManagerAddress']}:{n['NodeManagerPort']} ({state})")
-        total = ray.cluster_resources()
-        free = ray.available_resources()
-        print("Resources (used / total):")
-        for name in sorted(total):
-            if name.startswith("node:"):
-                continue
-            print(f"  {total[name] - free.get(name, 0.0):g} / {total[name]:g} {name}")
+        print(format_status(ray.nodes(), ray.cluster_resources(), ray.available_resources()))
     finally:
         ray.shutdown()
     return 0
+
+
+# Ray's units for byte quantities in `ray status` (binary, two decimals; "0B" for nothing).
+_MEMORY_UNITS = (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10))
+_BYTE_RESOURCES = ("memory", "object_store_memory")
+
+
+def format_bytes(amount: float) -> str:
+    for suffix, size in _MEMORY_UNITS:
+        if amount >= size:
+            return f"{amount / size:.2f}{suffix}"
+    return f"{int(amount)}B"
+
+
+def format_status(nodes, total, free, now=None) -> str:
+    """`ray status` in Ray's layout: its node section and its "Total Usage" lines
+    (`0.0/2.0 CPU`, `0B/12.34GiB memory`). Sections we have no data for (request_resources,
+    pending demands) are left out rather than shown empty."""
+    import datetime
+
+    header = "=" * 8 + f" Autoscaler status: {now or datetime.datetime.now()} " + "=" * 8
+    separator = "-" * len(header)
+    alive = [n for n in nodes if n["Alive"]]
+    dead = [n for n in nodes if not n["Alive"]]
+    lines = [header, "Node status", separator, "Active:"]
+    lines += [f" 1 node_{n['NodeID']}" for n in alive] or [" (no active nodes)"]
+    lines += ["Pending:", " (no pending nodes)", "Recent failures:"]
+    lines += [f" node_{n['NodeID']}: NodeTerminated (ip: {n['NodeManagerAddress']})" for n in dead] or [
+        " (no failures)"
+    ]
+    lines += ["", "Resources", separator, "Total Usage:"]
+    for name in sorted(total):
+        if "node:" in name or name.startswith("accelerator_type:"):
+            continue
+        used = total[name] - free.get(name, 0.0)
+        if name in _BYTE_RESOURCES:
+            lines.append(f" {format_bytes(used)}/{format_bytes(total[name])} {name}")
+        else:
+            lines.append(f" {float(used)}/{float(total[name])} {name}")
+    return "\n".join(lines)
 
 
 def _alive(pid: int) -> bool:

@@ -92,7 +92,7 @@ def _extend_sys_path(job_sys_path) -> None:
 def main(bridge) -> None:
     import numpy  # noqa: F401 - most tasks use it; import before declaring ready
 
-    from ray._private import context
+    from ray._private import context, runtime_env
     from ray._private.executor import TaskExecutor, WorkerExit
     from ray._private.outbox import Outbox, ThreadPump
     from ray._private.session import WORKER_MODE, Session, anonymous_namespace
@@ -124,7 +124,11 @@ def main(bridge) -> None:
         max_inline_bytes=setup.max_inline_bytes,
         namespace=setup.job_config.ray_namespace or anonymous_namespace(setup.job_id),
         outbox=outbox,
+        base_runtime_env=runtime_env.from_proto(setup.runtime_env),
     )
+    # This worker's runtime_env (tasks it runs and submits inherit it): its packages are
+    # unpacked once per node and take the place of the job's working directory.
+    runtime_env.setup_worker(setup.runtime_env, setup.session_dir, session.control_call)
     # Ops (nested submissions, reference changes) go down the worker's channel, in order.
     pump = ThreadPump(outbox, lambda ops: bridge.sendOps(ops.SerializeToString()))
     context.set_session(session)
