@@ -379,6 +379,9 @@ def _connect(control_address, node_manager_address, node, namespace, log_to_driv
         packager=packager,
         base_runtime_env=base_env,
     )
+    from ray._private.direct import DirectCalls
+
+    session.direct = DirectCalls(session)
     context.set_session(session)
     address_info = {
         "node_ip_address": welcome.node_ip,

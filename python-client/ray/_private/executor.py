@@ -60,6 +60,15 @@ class TaskExecutor:
         self._allowlists: Dict[bytes, Optional[tuple]] = {}
         # CUDA_VISIBLE_DEVICES as the worker started: leased GPU ids index into it.
         self._original_gpus = _parse_visible(os.environ.get(CUDA_VISIBLE_DEVICES))
+        # Direct calls running now: task id -> (owner client id, owner seq). What this worker
+        # tells the node about such a call (argument reads, large returns) fences on it.
+        self._fences: Dict[bytes, tuple] = {}
+
+    def begin_direct(self, task_id: bytes, owner_id: bytes, owner_seq: int) -> None:
+        self._fences[task_id] = (owner_id, owner_seq)
+
+    def end_direct(self, task_id: bytes) -> None:
+        self._fences.pop(task_id, None)
 
     # ------------------------------------------------------------------ entry points
 
@@ -184,7 +193,9 @@ class TaskExecutor:
             if error is None:
                 values = self._split_returns(result, spec.num_returns)
                 for object_id, value in zip(return_ids, values):
-                    finished.returns.append(session.store_return(value, object_id))
+                    finished.returns.append(
+                        session.store_return(value, object_id, fence=self._fences.get(spec.task_id))
+                    )
                 if runtime is not None and spec.HasField("actor_task"):
                     runtime.refresh_name()
                 return finished
@@ -196,7 +207,7 @@ class TaskExecutor:
         finished.exception_retryable = _is_plain(spec) and spec.retry_exceptions and self._retryable(spec, error)
         finished.error_text = str(task_error)
         for object_id in return_ids:
-            finished.returns.append(self._store_error(object_id, task_error))
+            finished.returns.append(self._store_error(object_id, task_error, self._fences.get(spec.task_id)))
         return finished
 
     def _complete_cancelled(self, spec, error, runtime, finished, return_ids) -> wc.TaskFinished:
@@ -213,7 +224,11 @@ class TaskExecutor:
         finished.application_error = True
         finished.error_text = str(task_error)
         for object_id in return_ids:
-            finished.returns.append(self._session.store_return(task_error, object_id, fmt=common.ERROR))
+            finished.returns.append(
+                self._session.store_return(
+                    task_error, object_id, fmt=common.ERROR, fence=self._fences.get(spec.task_id)
+                )
+            )
         return finished
 
     def _retryable(self, spec, error: BaseException) -> bool:
@@ -272,7 +287,8 @@ class TaskExecutor:
         """
         session = self._session
         by_ref = [a.object_id for a in spec.args if a.WhichOneof("kind") == "object_id" and not a.HasField("resolved")]
-        fetched = iter(session.get(by_ref, None, remember=False)) if by_ref else iter(())
+        fence = self._fences.get(spec.task_id)
+        fetched = iter(session.get(by_ref, None, remember=False, fence=fence)) if by_ref else iter(())
         args, kwargs = [], {}
         for a in spec.args:
             if a.WhichOneof("kind") == "object_id":
@@ -323,13 +339,13 @@ class TaskExecutor:
             cause_cls_name=type(cause).__name__,
         )
 
-    def _store_error(self, object_id: bytes, error: exceptions.RayTaskError) -> common.ObjectValue:
+    def _store_error(self, object_id: bytes, error: exceptions.RayTaskError, fence=None) -> common.ObjectValue:
         # The cause travels only if it survives a round trip (pickling an exception works for
         # classes whose __init__ cannot be re-run from their args, unpickling then fails).
         # Otherwise the driver still gets a RayTaskError with the remote traceback as text.
         if error.cause is not None and not _round_trips(error.cause):
             error.cause = None
-        return self._session.store_return(error, object_id, fmt=common.ERROR)
+        return self._session.store_return(error, object_id, fmt=common.ERROR, fence=fence)
 
 
 CUDA_VISIBLE_DEVICES = "CUDA_VISIBLE_DEVICES"

@@ -30,6 +30,9 @@ _PIN_ACQUIRED = 2
 _PIN_RELEASED = 3
 
 FLUSH_INTERVAL_S = 0.02
+# Direct-call registrations wait this long for company: nobody waits on them (the caller
+# gets its answer from the worker), so a run of calls becomes one message for the node.
+DIRECT_FLUSH_S = 0.002
 
 
 class Outbox:
@@ -44,6 +47,8 @@ class Outbox:
         self._counts: Dict[bytes, int] = {}
         self._seq = 0
         self._closed = False
+        # Whether a pending action must go out at once (all but direct-call registrations).
+        self._urgent = False
         # Held while taking messages and sending them, so that two senders (the pump and a
         # caller draining before a task ends) never reorder messages.
         self.send_lock = threading.Lock()
@@ -53,24 +58,43 @@ class Outbox:
     def submit(self, spec: common.TaskSpec) -> None:
         with self._lock:
             self._actions.append(common.ClientAction(submit=spec))
+            self._urgent = True
+            self._work.notify()
+
+    def register_direct(self, spec: common.TaskSpec) -> int:
+        """Queues a direct call's registration; returns the seq of the message that will hold
+        it (the worker's reports about the call wait for it). It goes out with the next
+        message, at the latest after DIRECT_FLUSH_S."""
+        with self._lock:
+            self._actions.append(common.ClientAction(submit=spec))
+            return self._seq + 1
+
+    def direct_call_failed(self, task_id: bytes, reason: str) -> None:
+        with self._lock:
+            failed = common.DirectCallFailed(task_id=task_id, reason=reason)
+            self._actions.append(common.ClientAction(direct_call_failed=failed))
+            self._urgent = True
             self._work.notify()
 
     def put(self, value: common.ObjectValue) -> None:
         """A small value this process put; the node stores it when it applies the message."""
         with self._lock:
             self._actions.append(common.ClientAction(put=value))
+            self._urgent = True
             self._work.notify()
 
     def kill_actor(self, actor_id: bytes, no_restart: bool) -> None:
         with self._lock:
             kill = common.KillActor(actor_id=actor_id, no_restart=no_restart)
             self._actions.append(common.ClientAction(kill_actor=kill))
+            self._urgent = True
             self._work.notify()
 
     def cancel_task(self, task_id: bytes, force: bool, recursive: bool) -> None:
         with self._lock:
             cancel = common.CancelTask(task_id=task_id, force=force, recursive=recursive)
             self._actions.append(common.ClientAction(cancel_task=cancel))
+            self._urgent = True
             self._work.notify()
 
     def add_ref(self, object_id: bytes, counted: bool = False) -> None:
@@ -124,8 +148,8 @@ class Outbox:
     def wait_for_work(self, timeout: float = FLUSH_INTERVAL_S) -> bool:
         """Blocks until something may need sending (or the interval passes); False once closed."""
         with self._lock:
-            if not (self._actions or self._ready or self._events or self._closed):
-                self._work.wait(timeout)
+            if not (self._urgent or self._ready or self._closed):
+                self._work.wait(DIRECT_FLUSH_S if self._actions else timeout)
             return not (self._closed and not self._actions and not self._ready and not self._events)
 
     def take(self) -> List[common.ClientOps]:
@@ -183,6 +207,7 @@ class Outbox:
                     )
                 )
         if self._actions or deltas:
+            self._urgent = False
             self._seq += 1
             self._ready.append(common.ClientOps(seq=self._seq, actions=self._actions, references=deltas))
             self._actions = []

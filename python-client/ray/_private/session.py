@@ -16,6 +16,7 @@ import dis
 import hashlib
 import sys
 import threading
+import time
 import types
 from typing import Dict, List, Optional, Sequence
 
@@ -73,6 +74,8 @@ class Session:
         self.arena = Arena(arena_path, arena_capacity)
         self.connected = True
         self._cache: Dict[bytes, common.ObjectValue] = {}
+        # Direct actor calls (ray/_private/direct.py); a driver's api sets it, workers have none.
+        self.direct = None
         self.outbox = outbox
         outbox.on_released = self._forget
         self._exported: Dict[bytes, bool] = {}
@@ -96,6 +99,9 @@ class Session:
 
     def _forget(self, object_id: bytes) -> None:
         self._cache.pop(object_id, None)
+        direct = self.direct
+        if direct is not None:
+            direct.forget(object_id)
         self._actor_call_returns.discard(object_id)
 
     def note_actor_call(self, task_id: bytes, num_returns: int) -> None:
@@ -136,7 +142,9 @@ class Session:
         self._cache[object_id] = cached
         return ref
 
-    def _write_to_arena(self, sobj, object_id: bytes, fmt: int, is_task_return: bool) -> nm.CreateObjectReply:
+    def _write_to_arena(
+        self, sobj, object_id: bytes, fmt: int, is_task_return: bool, fence=None
+    ) -> nm.CreateObjectReply:
         # Always fenced: refs and views this process just dropped free space the node must see
         # before it decides the store is full (and nested refs must be known, too).
         after = self.outbox.fence()
@@ -149,6 +157,9 @@ class Session:
             is_task_return=is_task_return,
             after_seq=after,
         )
+        if fence is not None:
+            # A direct call's return: its pending entry exists once the owner's message is in.
+            req.fence_client_id, req.fence_seq = fence
         reply = self.node_call("CreateObject", req, nm.CreateObjectReply)
         if reply.error:
             raise exceptions.ObjectStoreFullError(reply.error)
@@ -160,7 +171,7 @@ class Session:
         )
         return reply
 
-    def store_return(self, value, object_id: bytes, fmt: int = common.PICKLE5) -> common.ObjectValue:
+    def store_return(self, value, object_id: bytes, fmt: int = common.PICKLE5, fence=None) -> common.ObjectValue:
         """Stores one return value of the running task; small values travel in the reply."""
         sobj = serialization.serialize(value)
         result = common.ObjectValue(object_id=object_id)
@@ -169,12 +180,14 @@ class Session:
             result.inline.payload = sobj.to_bytes()
             result.inline.nested_refs.extend(sobj.nested_refs)
         else:
-            self._write_to_arena(sobj, object_id, fmt, is_task_return=True)
+            reply = self._write_to_arena(sobj, object_id, fmt, is_task_return=True, fence=fence)
+            if not reply.not_needed:
+                result.shared.payload_offset = reply.payload_offset  # for a direct call's caller
             result.shared.payload_size = sobj.size
             result.shared.format = fmt
         return result
 
-    def get(self, object_ids: Sequence[bytes], timeout: Optional[float], remember: bool = True) -> list:
+    def get(self, object_ids: Sequence[bytes], timeout: Optional[float], remember: bool = True, fence=None) -> list:
         """Values of the objects; raises the first stored error, or GetTimeoutError.
 
         ``remember``: cache what was fetched. Only for callers holding ObjectRefs to the
@@ -184,6 +197,16 @@ class Session:
         # Snapshot what is cached now: entries may be evicted by another thread meanwhile.
         known: Dict[bytes, Optional[common.ObjectValue]] = {i: cache.get(i) for i in object_ids}
         missing = [i for i, v in known.items() if v is None]
+        if missing and self.direct is not None:
+            # Answers of calls pushed to actors' workers arrive here, not from the node.
+            deadline = None if timeout is None else time.monotonic() + timeout
+            if not self.direct.await_answers(missing, deadline):
+                raise exceptions.GetTimeoutError("Get timed out: some object(s) not ready.")
+            for i in missing:
+                known[i] = cache.get(i)
+            missing = [i for i, v in known.items() if v is None]
+            if deadline is not None:
+                timeout = max(0.0, deadline - time.monotonic())
         node_pinned = set()
         if missing:
             after, carried = self.outbox.take_for_read()
@@ -194,6 +217,9 @@ class Session:
                 after_seq=after,
                 ops=carried,
             )
+            if fence is not None:
+                # A direct call's argument: the owner may have put it just before the call.
+                req.fence_client_id, req.fence_seq = fence
             reply = self._read("GetObjects", req, nm.GetObjectsReply, timeout, carried)
             if reply.timed_out:
                 raise exceptions.GetTimeoutError("Get timed out: some object(s) not ready.")
@@ -345,6 +371,8 @@ class Session:
     def close(self) -> None:
         """Forgets the connection; the owner has already closed the outbox's stream."""
         self.connected = False
+        if self.direct is not None:
+            self.direct.close()
         self._cache.clear()
         self.arena.close()
 

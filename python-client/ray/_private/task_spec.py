@@ -34,7 +34,13 @@ def submit(session, spec: common.TaskSpec, args, kwargs, callee: str) -> None:
     keep_alive = [_add_arg(session, spec.args.add(), value, "", callee) for value in args]
     for key, value in kwargs.items():
         keep_alive.append(_add_arg(session, spec.args.add(), value, key, callee))
-    session.submit(spec)
+    direct = session.direct
+    if direct is not None and spec.HasField("actor_task"):
+        if not direct.submit(spec):
+            session.submit(spec)
+            direct.note_node_call(spec)
+    else:
+        session.submit(spec)
     del keep_alive  # large arguments were put into the store; the node holds them now
 
 

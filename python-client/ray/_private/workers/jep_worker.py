@@ -89,6 +89,11 @@ def _extend_sys_path(job_sys_path) -> None:
             site.addsitedir(entry)
 
 
+# Kinds of the buffers WorkerBridge.nextTask returns (byte 0).
+FROM_NODE = 0
+DIRECT_CALL = 1
+
+
 def main(bridge) -> None:
     import numpy  # noqa: F401 - most tasks use it; import before declaring ready
 
@@ -98,6 +103,7 @@ def main(bridge) -> None:
     from ray._private.session import WORKER_MODE, Session, anonymous_namespace
     from ray._private.workers import actor_runtime, cancellation
     from ray.rpc import common_pb2 as common
+    from ray.rpc import core_worker_pb2 as core
     from ray.rpc import worker_channel_pb2 as wc
 
     sys.argv = sys.argv if getattr(sys, "argv", None) else [""]
@@ -154,14 +160,46 @@ def main(bridge) -> None:
             daemon=True,
         ).start()
 
+    def direct_report(call_id: int, request):
+        """How a pushed call ends: the caller gets the answer first (it waits for it), then the
+        node gets the same report on the channel, ordered with this worker's own changes."""
+        spec = request.spec
+
+        def report_direct(finished, result) -> None:
+            finished.direct_owner_id = request.owner_id
+            finished.direct_owner_seq = request.owner_seq
+            sys.stdout.flush()
+            sys.stderr.flush()
+            bridge.replyDirect(call_id, core.PushTaskReply(result=finished).SerializeToString())
+            if finished.actor_exit or finished.worker_exiting:
+                report(finished, result)  # the node must stop the actor now
+            else:
+                # As report(): this call's own changes first, then its end (held back a little
+                # by the bridge, to share a message with the next ones).
+                pump.drain()
+                bridge.taskFinishedLater(finished.SerializeToString())
+            del result
+            executor.end_direct(spec.task_id)
+
+        return report_direct
+
     while True:
         buffer = bridge.nextTask()
         if buffer is None:
             break
-        spec = common.TaskSpec.FromString(bytes(memoryview(buffer)))
+        view = memoryview(buffer)
+        if view[0] == DIRECT_CALL:
+            request = core.PushTaskRequest.FromString(bytes(view[9:]))
+            spec = request.spec
+            executor.begin_direct(spec.task_id, request.owner_id, request.owner_seq)
+            reporter = direct_report(int.from_bytes(view[1:9], "little"), request)
+        else:
+            spec = common.TaskSpec.FromString(bytes(view[9:]))
+            reporter = report
+        del view
         runtime = actor_runtime.current()
         if runtime is not None and runtime.concurrent and spec.HasField("actor_task"):
-            executor.execute_concurrently(spec, report)
+            executor.execute_concurrently(spec, reporter)
             continue
         try:
             finished, result = executor.execute(spec)
@@ -171,8 +209,10 @@ def main(bridge) -> None:
             sys.stdout.flush()
             sys.stderr.flush()
             break
-        report(finished, result)
+        reporter(finished, result)
         del result
-        if finished.worker_exiting:
-            break  # max_calls reached: the node retires this worker
+        if finished.worker_exiting or (finished.actor_exit and reporter is not report):
+            # max_calls reached (the node retires this worker), or a pushed call ended the
+            # actor: calls pushed after it must not run; they fail over to the node.
+            break
     pump.stop()

@@ -103,6 +103,33 @@ final class ActorSupervisor {
     report(actor);
   }
 
+  /** The direct-call address of an alive actor's worker, or "" (not alive, or not here). */
+  String directAddress(ByteString actorId) {
+    LocalActor<TaskRecord> actor = actors.get(actorId);
+    if (actor == null || actor.state() != LocalActor.State.ALIVE) {
+      return "";
+    }
+    WorkerHandle w = node.worker(actor.workerId());
+    return w == null ? "" : w.directAddress;
+  }
+
+  /**
+   * A direct call's registration: the caller has pushed it to the actor's worker itself. If the
+   * actor is alive here the call runs there now (the node only waits for its end); otherwise it is
+   * queued like any call, so it runs after a restart or fails with the actor's death.
+   */
+  void acceptDirect(TaskRecord call) {
+    LocalActor<TaskRecord> actor = call.actor;
+    WorkerHandle w = actor.state() == LocalActor.State.ALIVE ? node.worker(actor.workerId()) : null;
+    if (w == null) {
+      actor.enqueue(call.spec.getCallerId(), call);
+      pump(actor);
+      return;
+    }
+    actor.startDirect(call.id(), call);
+    call.worker = w;
+  }
+
   /** Sends an alive actor the calls that are ready; fails them all if it is dead. */
   void pump(LocalActor<TaskRecord> actor) {
     if (actor.state() == LocalActor.State.DEAD) {

@@ -288,6 +288,9 @@ public final class NodeManager implements AutoCloseable {
         submitted = true;
       } else if (action.hasKillActor()) {
         actors.kill(action.getKillActor());
+      } else if (action.hasDirectCallFailed()) {
+        DirectCallFailed f = action.getDirectCallFailed();
+        scheduler.directCallFailed(f.getTaskId(), f.getReason());
       } else if (action.hasCancelTask()) {
         CancelTask c = action.getCancelTask();
         scheduler.cancel(c.getTaskId(), c.getForce(), c.getRecursive());
@@ -384,6 +387,7 @@ public final class NodeManager implements AutoCloseable {
           }
           w.channel = channel;
           w.pid = hello.getPid();
+          w.directAddress = hello.getDirectAddress();
           clientStreams.open(w.workerId);
           LOG.info(
               "worker {} (pid {}) attached {} ms after start",
@@ -472,7 +476,21 @@ public final class NodeManager implements AutoCloseable {
           if (w == null) {
             return;
           }
-          scheduler.taskFinished(w, done);
+          if (!done.getDirectOwnerId().isEmpty() && scheduler.task(done.getTaskId()) == null) {
+            // A direct call's end can overtake the owner's registration of it: apply it once the
+            // owner's message is applied, keeping the refs nested in its returns alive meanwhile.
+            List<ByteString> held = scheduler.holdNestedRefs(done);
+            afterOps(
+                done.getDirectOwnerId(),
+                done.getDirectOwnerSeq(),
+                () -> {
+                  scheduler.taskFinished(w, done);
+                  scheduler.releaseHeld(held);
+                  scheduler.dispatch();
+                });
+          } else {
+            scheduler.taskFinished(w, done);
+          }
           if (done.getWorkerExiting()) {
             // max_calls reached, or the task called sys.exit(): a planned exit, not a crash.
             retireWorker(w);
@@ -499,9 +517,13 @@ public final class NodeManager implements AutoCloseable {
         () -> {
           offerOps(req.getClientId(), req.getOpsList());
           afterOps(
-              req.getClientId(),
-              req.getAfterSeq(),
-              () -> guarded(reply, () -> objectRequests.get(req, reply)));
+              req.getFenceClientId(),
+              req.getFenceSeq(),
+              () ->
+                  afterOps(
+                      req.getClientId(),
+                      req.getAfterSeq(),
+                      () -> guarded(reply, () -> objectRequests.get(req, reply))));
         });
   }
 
@@ -517,8 +539,29 @@ public final class NodeManager implements AutoCloseable {
   }
 
   public void createObject(CreateObjectRequest req, Reply<CreateObjectReply> reply) {
+    loop.execute(
+        () ->
+            afterOps(
+                req.getFenceClientId(),
+                req.getFenceSeq(),
+                () ->
+                    afterOps(
+                        req.getClientId(),
+                        req.getAfterSeq(),
+                        () -> guarded(reply, () -> objectRequests.create(req, reply)))));
+  }
+
+  /** Where callers push direct calls to an actor, once it is alive (empty until then). */
+  public void getActorAddress(GetActorAddressRequest req, Reply<GetActorAddressReply> reply) {
     onLoopAfterOps(
-        reply, req.getClientId(), req.getAfterSeq(), () -> objectRequests.create(req, reply));
+        reply,
+        req.getClientId(),
+        req.getAfterSeq(),
+        () ->
+            reply.ok(
+                GetActorAddressReply.newBuilder()
+                    .setAddress(actors.directAddress(req.getActorId()))
+                    .build()));
   }
 
   public void sealObject(SealObjectRequest req, Reply<SealObjectReply> reply) {

@@ -93,6 +93,12 @@ public final class NodeManagerService extends NodeManagerServiceGrpc.NodeManager
   }
 
   @Override
+  public void getActorAddress(
+      GetActorAddressRequest req, StreamObserver<GetActorAddressReply> out) {
+    node.getActorAddress(req, Reply.of(out));
+  }
+
+  @Override
   public void getNodeResources(
       GetNodeResourcesRequest req, StreamObserver<GetNodeResourcesReply> out) {
     node.getNodeResources(Reply.of(out));

@@ -255,7 +255,9 @@ final class TaskScheduler {
               + " because no ObjectRef to it remained, or its node died).");
       return;
     }
-    if (r.isActorCall()) {
+    if (r.isActorCall() && spec.getDirect()) {
+      actors.acceptDirect(r);
+    } else if (r.isActorCall()) {
       r.actor.enqueue(spec.getCallerId(), r);
       actors.pump(r.actor);
     } else if (r.missingArgs == 0) {
@@ -523,6 +525,41 @@ final class TaskScheduler {
       objects.putInline(Ids.returnId(r.id(), i), error, null);
     }
     finish(r);
+  }
+
+  // ---------------------------------------------------------------- direct calls
+
+  /** Holds the refs nested in a report's inline returns (while it waits); returns them. */
+  List<ByteString> holdNestedRefs(TaskFinished done) {
+    List<ByteString> held = new ArrayList<>();
+    for (ObjectValue v : done.getReturnsList()) {
+      if (v.hasInline()) {
+        for (ByteString id : v.getInline().getNestedRefsList()) {
+          if (objects.get(id) != null) {
+            objects.addTaskRef(id);
+            held.add(id);
+          }
+        }
+      }
+    }
+    return held;
+  }
+
+  void releaseHeld(List<ByteString> held) {
+    held.forEach(objects::removeTaskRef);
+  }
+
+  /**
+   * The caller could not push a direct call (and its worker did not go away, which would fail or
+   * retry it anyway): unless the worker already reported it, it fails with the reason.
+   */
+  void directCallFailed(ByteString taskId, String reason) {
+    TaskRecord r = tasks.get(taskId);
+    if (r == null || !r.spec.getDirect() || r.actor == null) {
+      return;
+    }
+    r.actor.finished(taskId);
+    fail(r, "RaySystemError", "The call " + r.spec.getName() + " could not be sent: " + reason);
   }
 
   // ---------------------------------------------------------------- ray.cancel

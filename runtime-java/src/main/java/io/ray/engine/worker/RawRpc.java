@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * worker JVM carries them without parsing.
  */
 final class RawRpc {
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES =
+  static final MethodDescriptor.Marshaller<byte[]> BYTES =
       new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(byte[] value) {

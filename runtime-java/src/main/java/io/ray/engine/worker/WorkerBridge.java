@@ -14,9 +14,13 @@ import io.ray.engine.rpc.WorkerSetup;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What the Python side of a worker calls (through Jep) to talk to its node: the next task, the end
@@ -27,16 +31,33 @@ import java.util.concurrent.LinkedBlockingQueue;
  * are serialised by {@link #send}.
  */
 public final class WorkerBridge {
-  private static final TaskSpec STOP = TaskSpec.getDefaultInstance();
+  /** A task to run: sent by the node (kind 0, a TaskSpec) or pushed by a caller (kind 1). */
+  private record Incoming(byte kind, long callId, byte[] payload) {}
+
+  private static final Incoming STOP = new Incoming((byte) -1, 0, new byte[0]);
+  private static final byte FROM_NODE = 0;
+  private static final byte DIRECT = 1;
   private static final int OUTPUT_FLUSH_LINES = 200;
 
   private final ByteString workerId;
   private final RawRpc rpc;
   private final CompletableFuture<WorkerSetup> setup = new CompletableFuture<>();
-  private final BlockingQueue<TaskSpec> tasks = new LinkedBlockingQueue<>();
+  private final BlockingQueue<Incoming> tasks = new LinkedBlockingQueue<>();
+
+  /** Callers waiting for the answer to a direct call, by call id. */
+  private final Map<Long, StreamObserver<byte[]>> directCalls = new ConcurrentHashMap<>();
+
+  private final AtomicLong nextCallId = new AtomicLong();
+  private final java.util.Queue<StreamObserver<byte[]>> watchers =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
   private static final CancelTask STOP_CANCELS = CancelTask.getDefaultInstance();
   private final BlockingQueue<CancelTask> cancels = new LinkedBlockingQueue<>();
   private final List<LogLine> output = new ArrayList<>();
+
+  /** Reports of finished direct calls not sent yet (guarded by this). */
+  private final List<WorkerMessage> laterReports = new ArrayList<>();
+
+  private static final long LATER_REPORTS_MS = 5;
   private StreamObserver<WorkerMessage> channel;
 
   WorkerBridge(ByteString workerId, RawRpc rpc) {
@@ -57,6 +78,8 @@ public final class WorkerBridge {
 
   /** Flushes output and ends the channel. */
   synchronized void close() {
+    failDirectCalls();
+    flushLaterReports();
     flushOutput();
     if (channel != null) {
       try {
@@ -75,7 +98,14 @@ public final class WorkerBridge {
   }
 
   void onTask(TaskSpec spec) {
-    tasks.add(spec);
+    tasks.add(new Incoming(FROM_NODE, 0, spec.toByteArray()));
+  }
+
+  /** A caller pushed a call (serialized PushTaskRequest); {@code reply} gets the PushTaskReply. */
+  void onDirectCall(byte[] request, StreamObserver<byte[]> reply) {
+    long id = nextCallId.incrementAndGet();
+    directCalls.put(id, reply);
+    tasks.add(new Incoming(DIRECT, id, request));
   }
 
   void onCancel(CancelTask c) {
@@ -86,6 +116,7 @@ public final class WorkerBridge {
   void onStop() {
     setup.completeExceptionally(new IllegalStateException("node manager closed the channel"));
     tasks.add(STOP);
+    failDirectCalls();
     cancels.add(STOP_CANCELS);
   }
 
@@ -108,14 +139,76 @@ public final class WorkerBridge {
     return direct(setup.get().toByteArray());
   }
 
-  /** Blocks until the next task; returns the serialized TaskSpec, or null when stopping. */
+  /**
+   * Blocks until the next task; null when stopping. Otherwise a buffer: byte 0 is the kind (0: a
+   * TaskSpec sent by the node, 1: a PushTaskRequest pushed by a caller), bytes 1-8 the call id
+   * (little-endian; answer a direct call with {@link #replyDirect}), then the message.
+   */
   public ByteBuffer nextTask() throws InterruptedException {
-    TaskSpec spec = tasks.take();
-    if (spec == STOP) {
+    Incoming next = tasks.poll();
+    if (next == null && hasLaterReports()) {
+      // Reports of direct calls wait a little for company (a run of calls becomes one message
+      // for the node); nobody waits on them, the callers have their answers.
+      next = tasks.poll(LATER_REPORTS_MS, TimeUnit.MILLISECONDS);
+      if (next == null) {
+        synchronized (this) {
+          flushLaterReports();
+        }
+      }
+    }
+    if (next == null) {
+      next = tasks.take();
+    }
+    if (next == STOP) {
       tasks.add(STOP);
       return null;
     }
-    return direct(spec.toByteArray());
+    ByteBuffer b = ByteBuffer.allocateDirect(9 + next.payload().length);
+    b.order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    b.put(next.kind()).putLong(next.callId()).put(next.payload()).flip();
+    return b;
+  }
+
+  /** Answers a direct call with a serialized PushTaskReply. */
+  public void replyDirect(long callId, byte[] reply) {
+    StreamObserver<byte[]> caller = directCalls.remove(callId);
+    if (caller == null) {
+      return;
+    }
+    try {
+      caller.onNext(reply);
+      caller.onCompleted();
+    } catch (RuntimeException e) {
+      // The caller went away; the node has the result from the channel anyway.
+    }
+  }
+
+  /** A caller watches this worker: the stream stays open until the worker stops. */
+  void onWatch(byte[] request, StreamObserver<byte[]> watcher) {
+    watchers.add(watcher);
+  }
+
+  /** The worker is stopping: callers still waiting learn that it is gone. */
+  private void failDirectCalls() {
+    for (StreamObserver<byte[]> w : watchers) {
+      try {
+        w.onCompleted();
+      } catch (RuntimeException ignored) {
+        // the caller left
+      }
+    }
+    watchers.clear();
+    for (Long id : directCalls.keySet()) {
+      StreamObserver<byte[]> caller = directCalls.remove(id);
+      if (caller != null) {
+        try {
+          caller.onError(
+              io.grpc.Status.UNAVAILABLE.withDescription("the worker is stopping").asException());
+        } catch (RuntimeException ignored) {
+          // gone already
+        }
+      }
+    }
   }
 
   /**
@@ -137,6 +230,33 @@ public final class WorkerBridge {
     synchronized (this) {
       flushOutput();
       send(WorkerMessage.newBuilder().setTaskFinished(done).build());
+    }
+  }
+
+  /**
+   * Reports a finished direct call (serialized TaskFinished): it goes to the node with the next
+   * message on the channel, or once the worker has been idle for {@link #LATER_REPORTS_MS}.
+   */
+  public void taskFinishedLater(byte[] finished) throws InvalidProtocolBufferException {
+    TaskFinished done = TaskFinished.parseFrom(finished);
+    synchronized (this) {
+      laterReports.add(WorkerMessage.newBuilder().setTaskFinished(done).build());
+    }
+  }
+
+  private synchronized boolean hasLaterReports() {
+    return !laterReports.isEmpty();
+  }
+
+  /** Sends the held reports (caller holds this monitor). */
+  private void flushLaterReports() {
+    if (laterReports.isEmpty() || channel == null) {
+      return;
+    }
+    List<WorkerMessage> out = new ArrayList<>(laterReports);
+    laterReports.clear();
+    for (WorkerMessage m : out) {
+      sendNow(m);
     }
   }
 
@@ -163,6 +283,9 @@ public final class WorkerBridge {
 
   /** Sends buffered output lines now. */
   public synchronized void flushOutput() {
+    // The flusher also sends reports that calls on other threads (threaded and async actors)
+    // finished while the main loop waited for the next task.
+    flushLaterReports();
     if (output.isEmpty()) {
       return;
     }
@@ -178,7 +301,13 @@ public final class WorkerBridge {
     return direct(rpc.call(fullMethodName, request, timeoutMs));
   }
 
+  /** Sends a message; held reports go first, so the node sees everything in order. */
   synchronized void send(WorkerMessage m) {
+    flushLaterReports();
+    sendNow(m);
+  }
+
+  private void sendNow(WorkerMessage m) {
     if (channel != null) {
       try {
         channel.onNext(m);

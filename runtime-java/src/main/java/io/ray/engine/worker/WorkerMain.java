@@ -54,6 +54,11 @@ public final class WorkerMain {
     ManagedChannel nodeChannel = channel(a.get("node-manager"));
     ManagedChannel controlChannel = channel(a.get("control"));
     WorkerBridge bridge = new WorkerBridge(workerId, new RawRpc(nodeChannel, controlChannel));
+    // Callers reach the worker on its node's address (the host part of the node manager's).
+    String nodeManager = a.get("node-manager");
+    String host = nodeManager.substring(0, nodeManager.lastIndexOf(':'));
+    io.grpc.Server directServer = DirectCallServer.start(host, bridge);
+    String directAddress = host + ":" + directServer.getPort();
 
     bridge.setConnector(
         () -> {
@@ -89,7 +94,8 @@ public final class WorkerMain {
                   .setHello(
                       WorkerHello.newBuilder()
                           .setWorkerId(workerId)
-                          .setPid((int) ProcessHandle.current().pid()))
+                          .setPid((int) ProcessHandle.current().pid())
+                          .setDirectAddress(directAddress))
                   .build());
         });
 
@@ -110,6 +116,7 @@ public final class WorkerMain {
       code = 1;
     }
     bridge.close();
+    directServer.shutdownNow();
     nodeChannel.shutdown().awaitTermination(1, TimeUnit.SECONDS);
     controlChannel.shutdownNow();
     // Python may have left non-daemon threads behind; the worker is done regardless.

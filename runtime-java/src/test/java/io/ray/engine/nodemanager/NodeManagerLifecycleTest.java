@@ -227,7 +227,75 @@ class NodeManagerLifecycleTest {
     assertNotNull(runningOn(t), "the early message is applied once the gap is filled");
   }
 
+  @Test
+  void aDirectCallsReportMayOvertakeItsRegistration() {
+    TaskSpec creation = submit(actorCreation("A", 0));
+    FakeWorker host = runningOn(creation);
+    node.taskFinished(host.id, finished(creation));
+    settle();
+    CapturingReply<GetActorAddressReply> address = new CapturingReply<>();
+    node.getActorAddress(
+        GetActorAddressRequest.newBuilder()
+            .setClientId(DRIVER)
+            .setActorId(creation.getActorCreation().getActorId())
+            .build(),
+        address);
+    settle();
+    assertEquals("127.0.0.1:" + host.id.byteAt(0), address.result.getNow(null).getAddress());
+    TaskSpec call = directCall(creation);
+    long seq = driverSeq + 1;
+    // The worker ran the pushed call and reports it before the driver's registration arrives.
+    node.taskFinished(
+        host.id,
+        finished(call).toBuilder().setDirectOwnerId(DRIVER).setDirectOwnerSeq(seq).build());
+    settle();
+    assertEquals("", valueOf(call), "not applied before the owner's registration");
+    submit(call);
+    settle();
+    assertEquals("v", valueOf(call));
+    assertEquals(null, onLoop(() -> node.task(call.getTaskId())), "the call is done");
+  }
+
+  @Test
+  void directCallsRunningOnAWorkerThatDiesFailWithTheActor() {
+    TaskSpec creation = submit(actorCreation("A", 0));
+    FakeWorker host = runningOn(creation);
+    node.taskFinished(host.id, finished(creation));
+    settle();
+    TaskSpec call = submit(directCall(creation));
+    settle();
+    assertTrue(
+        host.received.stream().noneMatch(m -> m.hasExecute() && m.getExecute().equals(call)),
+        "a direct call is not sent by the node");
+    node.workerGone(host.id, "process exited with code 1");
+    settle();
+    assertEquals("ActorDiedError", errorOf(call));
+  }
+
   // ------------------------------------------------------------------ building blocks
+
+  private TaskSpec directCall(TaskSpec creation) {
+    return task("call", 0, 0).toBuilder()
+        .clearResources()
+        .setDirect(true)
+        .setActorTask(
+            ActorTaskSpec.newBuilder()
+                .setActorId(creation.getActorCreation().getActorId())
+                .setMethodName("m")
+                .setLifetimeObjectId(Ids.returnId(creation.getTaskId(), 1)))
+        .build();
+  }
+
+  /** The inline payload stored as the task's first return, as text ("" if none yet). */
+  private String valueOf(TaskSpec t) {
+    return onLoop(
+        () -> {
+          var e = node.objects().get(Ids.returnId(t.getTaskId(), 1));
+          return e == null || !e.ready() || e.inline() == null
+              ? ""
+              : e.inline().getPayload().toStringUtf8();
+        });
+  }
 
   private TaskSpec task(String name, double cpus, int maxRetries) {
     return TaskSpec.newBuilder()
@@ -304,7 +372,13 @@ class NodeManagerLifecycleTest {
       }
       FakeWorker w = new FakeWorker(id);
       workers.put(id, w);
-      node.workerAttached(WorkerHello.newBuilder().setWorkerId(id).setPid(1000 + i).build(), w);
+      node.workerAttached(
+          WorkerHello.newBuilder()
+              .setWorkerId(id)
+              .setPid(1000 + i)
+              .setDirectAddress("127.0.0.1:" + id.byteAt(0))
+              .build(),
+          w);
     }
   }
 

@@ -141,6 +141,14 @@ public final class LocalActor<C> {
     return true;
   }
 
+  /** A call its caller pushed to the actor's worker directly: it is running from now on. */
+  public void startDirect(ByteString taskId, C call) {
+    if (state != State.ALIVE) {
+      throw new IllegalStateException("a direct call needs an alive actor");
+    }
+    running.put(taskId, call);
+  }
+
   /** A running call ended; returns it, or null if it was not running here. */
   public C finished(ByteString taskId) {
     return running.remove(taskId);

@@ -1,0 +1,61 @@
+"""Options Ray documents that this runtime does not carry out yet raise an error naming them;
+their defaults are accepted. (No cluster needed: options are checked when they are given.)"""
+
+from __future__ import annotations
+
+import pytest
+
+import ray
+
+
+def f():
+    return 1
+
+
+class C:
+    pass
+
+
+NOT_BUILT = [
+    ("scheduling_strategy", "SPREAD"),
+    ("placement_group", object()),
+    ("placement_group_bundle_index", 0),
+    ("placement_group_capture_child_tasks", True),
+    ("label_selector", {"zone": "a"}),
+    ("accelerator_type", "A100"),
+]
+
+
+@pytest.mark.parametrize("key,value", NOT_BUILT)
+def test_a_task_option_not_built_yet_raises_naming_it(key, value):
+    with pytest.raises(NotImplementedError, match=key):
+        ray.remote(**{key: value})(f)
+    with pytest.raises(NotImplementedError, match=key):
+        ray.remote(f).options(**{key: value})
+
+
+@pytest.mark.parametrize(
+    "key,value",
+    NOT_BUILT
+    + [
+        ("concurrency_groups", {"io": 2}),
+        ("max_pending_calls", 10),
+        ("allow_out_of_order_execution", True),
+        ("object_store_memory", 1 << 20),
+    ],
+)
+def test_an_actor_option_not_built_yet_raises_naming_it(key, value):
+    with pytest.raises(NotImplementedError, match=key):
+        ray.remote(**{key: value})(C)
+
+
+def test_their_defaults_are_accepted():
+    ray.remote(
+        scheduling_strategy="DEFAULT",
+        placement_group="default",
+        placement_group_bundle_index=-1,
+        placement_group_capture_child_tasks=None,
+        label_selector={},
+        accelerator_type=None,
+    )(f)
+    ray.remote(concurrency_groups=None, max_pending_calls=-1, allow_out_of_order_execution=False)(C)
