@@ -516,14 +516,12 @@ public final class NodeManager implements AutoCloseable {
     loop.execute(
         () -> {
           offerOps(req.getClientId(), req.getOpsList());
-          afterOps(
+          afterBoth(
               req.getFenceClientId(),
               req.getFenceSeq(),
-              () ->
-                  afterOps(
-                      req.getClientId(),
-                      req.getAfterSeq(),
-                      () -> guarded(reply, () -> objectRequests.get(req, reply))));
+              req.getClientId(),
+              req.getAfterSeq(),
+              () -> guarded(reply, () -> objectRequests.get(req, reply)));
         });
   }
 
@@ -541,14 +539,21 @@ public final class NodeManager implements AutoCloseable {
   public void createObject(CreateObjectRequest req, Reply<CreateObjectReply> reply) {
     loop.execute(
         () ->
-            afterOps(
+            afterBoth(
                 req.getFenceClientId(),
                 req.getFenceSeq(),
-                () ->
-                    afterOps(
-                        req.getClientId(),
-                        req.getAfterSeq(),
-                        () -> guarded(reply, () -> objectRequests.create(req, reply)))));
+                req.getClientId(),
+                req.getAfterSeq(),
+                () -> guarded(reply, () -> objectRequests.create(req, reply))));
+  }
+
+  /**
+   * Runs {@code read} once another client's changes up to {@code fenceSeq} (a direct call's owner;
+   * empty id: none) and then the caller's own up to {@code afterSeq} are applied.
+   */
+  private void afterBoth(
+      ByteString fenceClient, long fenceSeq, ByteString client, long afterSeq, Runnable read) {
+    afterOps(fenceClient, fenceSeq, () -> afterOps(client, afterSeq, read));
   }
 
   /** Where callers push direct calls to an actor, once it is alive (empty until then). */

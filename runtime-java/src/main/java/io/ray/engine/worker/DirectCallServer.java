@@ -22,19 +22,9 @@ final class DirectCallServer {
   /** Starts the server on an ephemeral port of {@code host}. */
   static Server start(String host, WorkerBridge bridge) throws IOException {
     MethodDescriptor<byte[], byte[]> push =
-        MethodDescriptor.<byte[], byte[]>newBuilder()
-            .setType(MethodDescriptor.MethodType.UNARY)
-            .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "PushTask"))
-            .setRequestMarshaller(RawRpc.BYTES)
-            .setResponseMarshaller(RawRpc.BYTES)
-            .build();
+        RawRpc.rawMethod(MethodDescriptor.MethodType.UNARY, SERVICE + "/PushTask");
     MethodDescriptor<byte[], byte[]> watch =
-        MethodDescriptor.<byte[], byte[]>newBuilder()
-            .setType(MethodDescriptor.MethodType.SERVER_STREAMING)
-            .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "Watch"))
-            .setRequestMarshaller(RawRpc.BYTES)
-            .setResponseMarshaller(RawRpc.BYTES)
-            .build();
+        RawRpc.rawMethod(MethodDescriptor.MethodType.SERVER_STREAMING, SERVICE + "/Watch");
     ServerServiceDefinition service =
         ServerServiceDefinition.builder(SERVICE)
             .addMethod(push, ServerCalls.asyncUnaryCall(bridge::onDirectCall))

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * worker JVM carries them without parsing.
  */
 final class RawRpc {
-  static final MethodDescriptor.Marshaller<byte[]> BYTES =
+  private static final MethodDescriptor.Marshaller<byte[]> BYTES =
       new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(byte[] value) {
@@ -45,6 +45,17 @@ final class RawRpc {
     this.control = control;
   }
 
+  /** A method whose requests and replies stay bytes. */
+  static MethodDescriptor<byte[], byte[]> rawMethod(
+      MethodDescriptor.MethodType type, String fullMethodName) {
+    return MethodDescriptor.<byte[], byte[]>newBuilder()
+        .setType(type)
+        .setFullMethodName(fullMethodName)
+        .setRequestMarshaller(BYTES)
+        .setResponseMarshaller(BYTES)
+        .build();
+  }
+
   /**
    * @param timeoutMs deadline, or a negative number for none
    * @throws RpcFailure when the call fails; its message starts with the gRPC status code
@@ -52,14 +63,7 @@ final class RawRpc {
   byte[] call(String fullMethodName, byte[] request, long timeoutMs) {
     MethodDescriptor<byte[], byte[]> method =
         methods.computeIfAbsent(
-            fullMethodName,
-            name ->
-                MethodDescriptor.<byte[], byte[]>newBuilder()
-                    .setType(MethodDescriptor.MethodType.UNARY)
-                    .setFullMethodName(name)
-                    .setRequestMarshaller(BYTES)
-                    .setResponseMarshaller(BYTES)
-                    .build());
+            fullMethodName, name -> rawMethod(MethodDescriptor.MethodType.UNARY, name));
     ManagedChannel channel =
         fullMethodName.startsWith("ray.rpc.ControlService/") ? control : nodeManager;
     CallOptions options = CallOptions.DEFAULT;
