@@ -36,14 +36,20 @@ RETRY_ADDRESS_S = 0.05
 
 
 class _Route:
-    """How this process reaches one actor."""
+    """How this process reaches one actor.
 
-    __slots__ = ("push", "retry_at", "node_calls")
+    At most one push is in flight per actor; calls made meanwhile wait in ``queued`` and go
+    together in the next push, so a burst of calls costs a few messages, not one each.
+    """
+
+    __slots__ = ("push", "retry_at", "node_calls", "in_flight", "queued")
 
     def __init__(self):
         self.push = None  # the worker's PushTask method, once direct
         self.retry_at = 0.0
         self.node_calls: List[bytes] = []  # first returns of calls sent through the node
+        self.in_flight = False
+        self.queued: List[tuple] = []  # (spec, owner seq, return ids, pending)
 
 
 class _Pending:
@@ -77,21 +83,41 @@ class DirectCalls:
     def submit(self, spec: common.TaskSpec) -> bool:
         """Pushes an actor call to its worker; False if it must go through the node."""
         actor_id = spec.actor_task.actor_id
-        push = self._push_method(actor_id)
-        if push is None:
+        route = self._direct_route(actor_id)
+        if route is None:
             return False
-        session = self._session
         spec.direct = True
         return_ids = [ids.return_id(spec.task_id, i) for i in range(1, spec.num_returns + 1)]
         pending = _Pending()
+        seq = self._session.outbox.register_direct(spec)
         with self._lock:
             for object_id in return_ids:
                 self._pending[object_id] = pending
-        seq = session.outbox.register_direct(spec)
-        request = core.PushTaskRequest(spec=spec, owner_id=session.client_id, owner_seq=seq)
-        future = push.future(request.SerializeToString())
-        future.add_done_callback(lambda f: self._answered(actor_id, spec.task_id, return_ids, pending, f))
+            route.queued.append((spec, seq, return_ids, pending))
+            if route.in_flight:
+                return True  # goes with the next push, when this one is answered
+            batch = self._take_batch(route)
+        self._send(actor_id, route, batch)
         return True
+
+    def _take_batch(self, route: _Route):
+        """The queued calls, for one push (caller holds the lock)."""
+        batch, route.queued = route.queued, []
+        route.in_flight = bool(batch)
+        return batch
+
+    def _send(self, actor_id: bytes, route: _Route, batch) -> None:
+        if not batch:
+            return
+        request = core.PushTaskRequest(
+            specs=[spec for spec, _, _, _ in batch], owner_id=self._session.client_id, owner_seq=batch[-1][1]
+        )
+        try:
+            future = route.push.future(request.SerializeToString())
+        except Exception as e:  # noqa: BLE001 - a closed channel: the node path takes over
+            self._answered(actor_id, route, batch, None, e)
+            return
+        future.add_done_callback(lambda f: self._answered(actor_id, route, batch, f, None))
 
     def note_node_call(self, spec: common.TaskSpec) -> None:
         """A call to the actor went through the node (it holds the direct path back)."""
@@ -101,13 +127,14 @@ class DirectCalls:
             route = self._routes.setdefault(spec.actor_task.actor_id, _Route())
             route.node_calls.append(ids.return_id(spec.task_id, 1))
 
-    def _push_method(self, actor_id: bytes):
+    def _direct_route(self, actor_id: bytes) -> Optional[_Route]:
+        """The actor's route if its calls may be pushed now, else None (use the node)."""
         with self._lock:
             if self._closed:
                 return None
             route = self._routes.setdefault(actor_id, _Route())
             if route.push is not None:
-                return route.push
+                return route
             cache = self._session._cache
             route.node_calls = [i for i in route.node_calls if i not in cache]
             now = time.monotonic()
@@ -123,6 +150,8 @@ class DirectCalls:
         if not reply.address:
             return None
         with self._lock:
+            if route.queued or route.in_flight:
+                return None  # an earlier push is failing over to the node: follow it
             channel = self._channels.get(reply.address)
             if channel is None:
                 channel = grpc.insecure_channel(reply.address, options=_CHANNEL_OPTIONS)
@@ -134,24 +163,26 @@ class DirectCalls:
                 )
                 self._watches.append(watch(b""))
             route.push = channel.unary_unary(PUSH_METHOD, request_serializer=_identity, response_deserializer=_identity)
-            return route.push
+            return route
 
     # ------------------------------------------------------------------ answers
 
-    def _answered(self, actor_id: bytes, task_id: bytes, return_ids, pending: _Pending, future) -> None:
-        """On a gRPC thread: caches the call's returns so ray.get needs no round trip."""
-        failure = None
-        try:
-            reply = core.PushTaskReply.FromString(future.result())
-        except grpc.RpcError as e:
-            failure = e
-        except Exception as e:  # noqa: BLE001 - cancelled at shutdown, or a bad answer
-            failure = e
+    def _answered(self, actor_id: bytes, route: _Route, batch, future, failure) -> None:
+        """On a gRPC thread: caches the calls' returns, so ray.get needs no round trip, and
+        sends the calls queued meanwhile."""
+        results = []
+        if failure is None:
+            try:
+                results = core.PushTaskReply.FromString(future.result()).results
+            except grpc.RpcError as e:
+                failure = e
+            except Exception as e:  # noqa: BLE001 - cancelled at shutdown, or a bad answer
+                failure = e
         cache = self._session._cache
         with self._lock:
-            if failure is None:
-                for v in reply.result.returns:
-                    if v.object_id in pending.forgotten:
+            for finished in results:
+                for v in finished.returns:
+                    if v.object_id in self._forgotten(v.object_id):
                         continue
                     if v.WhichOneof("location") == "inline":
                         # A value holding refs is read from the node instead: only there is it
@@ -160,20 +191,38 @@ class DirectCalls:
                             cache[v.object_id] = v
                     elif v.shared.payload_offset > 0:
                         cache[v.object_id] = v  # sealed after our registration; refs counted
+            for _, _, return_ids, _ in batch:
+                for object_id in return_ids:
+                    self._pending.pop(object_id, None)
+            if failure is not None or len(results) < len(batch):
+                # The worker is gone or stopped taking calls (its actor ended): this and the
+                # queued calls are the node's to finish (it registered them); new calls take
+                # the node path until it says the actor is reachable again.
+                route.push = None
+                route.retry_at = time.monotonic() + RETRY_ADDRESS_S
+                failed_over, route.queued = route.queued, []
+                route.in_flight = False
+                next_batch = []
             else:
-                route = self._routes.get(actor_id)
-                if route is not None:
-                    route.push = None
-                    route.retry_at = time.monotonic() + RETRY_ADDRESS_S
-            for object_id in return_ids:
-                self._pending.pop(object_id, None)
-        pending.done.set()
+                failed_over = []
+                next_batch = self._take_batch(route)
+        for _, _, _, pending in batch:
+            pending.done.set()
+        for _, _, _, pending in failed_over:
+            pending.done.set()
         if failure is not None and not self._closed:
             code = failure.code() if isinstance(failure, grpc.RpcError) else None
             if code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
-                # The worker is alive but did not take the call: the node fails it. (A worker
+                # The worker is alive but did not take the calls: the node fails them. (A worker
                 # that went away makes the node retry or fail its calls by itself.)
-                self._session.outbox.direct_call_failed(task_id, f"{type(failure).__name__}: {failure}")
+                reason = f"{type(failure).__name__}: {failure}"
+                for spec, _, _, _ in batch + failed_over:
+                    self._session.outbox.direct_call_failed(spec.task_id, reason)
+        self._send(actor_id, route, next_batch)
+
+    def _forgotten(self, object_id: bytes):
+        pending = self._pending.get(object_id)
+        return pending.forgotten if pending is not None else ()
 
     def forget(self, object_id: bytes) -> None:
         """This process's last reference died: an answer that comes later is not cached."""

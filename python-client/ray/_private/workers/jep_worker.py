@@ -160,47 +160,58 @@ def main(bridge) -> None:
             daemon=True,
         ).start()
 
-    def direct_report(call_id: int, request):
-        """How a pushed call ends: the caller gets the answer first (it waits for it), then the
-        node gets the same report on the channel, ordered with this worker's own changes."""
-        spec = request.spec
+    class DirectBatch:
+        """Calls pushed together: each call's end goes to the node as it happens (ordered with
+        this worker's own changes, and held back a little by the bridge to share a message);
+        the caller gets one answer once all have ended, or when one ends the actor."""
 
-        def report_direct(finished, result) -> None:
-            finished.direct_owner_id = request.owner_id
-            finished.direct_owner_seq = request.owner_seq
-            sys.stdout.flush()
-            sys.stderr.flush()
-            bridge.replyDirect(call_id, core.PushTaskReply(result=finished).SerializeToString())
-            if finished.actor_exit or finished.worker_exiting:
-                report(finished, result)  # the node must stop the actor now
-            else:
-                # As report(): this call's own changes first, then its end (held back a little
-                # by the bridge, to share a message with the next ones).
-                pump.drain()
-                bridge.taskFinishedLater(finished.SerializeToString())
-            del result
-            executor.end_direct(spec.task_id)
+        def __init__(self, call_id: int, request):
+            self.call_id = call_id
+            self.request = request
+            self.results = {}
+            self.lock = threading.Lock()
+            self.answered = False
 
-        return report_direct
+        def reporter(self, spec):
+            def report_direct(finished, result) -> None:
+                finished.direct_owner_id = self.request.owner_id
+                finished.direct_owner_seq = self.request.owner_seq
+                if finished.actor_exit or finished.worker_exiting:
+                    report(finished, result)  # the node must stop the actor now
+                else:
+                    # As report(): this call's own changes first, then its end.
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    pump.drain()
+                    bridge.taskFinishedLater(finished.SerializeToString())
+                executor.end_direct(spec.task_id)
+                with self.lock:
+                    self.results[spec.task_id] = finished
+                    done = len(self.results) == len(self.request.specs)
+                if done or finished.actor_exit or finished.worker_exiting:
+                    self.answer()
 
-    while True:
-        buffer = bridge.nextTask()
-        if buffer is None:
-            break
-        view = memoryview(buffer)
-        if view[0] == DIRECT_CALL:
-            request = core.PushTaskRequest.FromString(bytes(view[9:]))
-            spec = request.spec
-            executor.begin_direct(spec.task_id, request.owner_id, request.owner_seq)
-            reporter = direct_report(int.from_bytes(view[1:9], "little"), request)
-        else:
-            spec = common.TaskSpec.FromString(bytes(view[9:]))
-            reporter = report
-        del view
+            return report_direct
+
+        def answer(self) -> None:
+            """Answers the caller with the calls that ended, in the order they were pushed."""
+            with self.lock:
+                if self.answered:
+                    return
+                self.answered = True
+                ordered = []
+                for spec in self.request.specs:
+                    if spec.task_id not in self.results:
+                        break
+                    ordered.append(self.results[spec.task_id])
+            bridge.replyDirect(self.call_id, core.PushTaskReply(results=ordered).SerializeToString())
+
+    def run(spec, reporter) -> bool:
+        """Runs one task or call; False when the worker must stop taking tasks."""
         runtime = actor_runtime.current()
         if runtime is not None and runtime.concurrent and spec.HasField("actor_task"):
             executor.execute_concurrently(spec, reporter)
-            continue
+            return True
         try:
             finished, result = executor.execute(spec)
         except WorkerExit:
@@ -208,11 +219,31 @@ def main(bridge) -> None:
             # die while running the task (a crash, retried per max_retries, as in Ray).
             sys.stdout.flush()
             sys.stderr.flush()
-            break
+            return False
         reporter(finished, result)
         del result
-        if finished.worker_exiting or (finished.actor_exit and reporter is not report):
-            # max_calls reached (the node retires this worker), or a pushed call ended the
-            # actor: calls pushed after it must not run; they fail over to the node.
+        # max_calls reached (the node retires this worker), or a pushed call ended the actor:
+        # calls pushed after it must not run; they fail over to the node.
+        return not (finished.worker_exiting or (finished.actor_exit and reporter is not report))
+
+    running = True
+    while running:
+        buffer = bridge.nextTask()
+        if buffer is None:
             break
+        view = memoryview(buffer)
+        if view[0] == DIRECT_CALL:
+            request = core.PushTaskRequest.FromString(bytes(view[9:]))
+            batch = DirectBatch(int.from_bytes(view[1:9], "little"), request)
+            del view
+            for spec in request.specs:
+                executor.begin_direct(spec.task_id, request.owner_id, request.owner_seq)
+                running = run(spec, batch.reporter(spec))
+                if not running:
+                    batch.answer()  # the calls after it did not run: the caller fails them over
+                    break
+        else:
+            spec = common.TaskSpec.FromString(bytes(view[9:]))
+            del view
+            running = run(spec, report)
     pump.stop()
