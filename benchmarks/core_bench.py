@@ -406,10 +406,7 @@ def compare(ours_path: str, ref_path: str) -> None:
     print(f"ref:  {describe(ref)}")
     if ours["quick"] != ref["quick"]:
         print("warning: one run is --quick and the other is not")
-    print(
-        "ratio > 1 means ours is faster: ours/ref for rates, "
-        "ref/ours for the latency metric (init_to_first_result_s)."
-    )
+    print("ratio > 1 means ours is faster: ours/ref for rates, " "ref/ours for the times (metrics in s).")
     print()
     rows = []
     for metric in METRICS:

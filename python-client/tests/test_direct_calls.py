@@ -57,30 +57,32 @@ def _pushed(actor) -> bool:
     return route is not None and route.push is not None
 
 
+def _until_pushed(actor) -> None:
+    """Calls the actor until its calls are pushed (after the first call has finished, and once
+    the node has confirmed the actor is alive with nothing of ours pending there)."""
+    wait_until(lambda: ray.get(actor.pid.remote()) and _pushed(actor), what="calls to be pushed")
+
+
 def test_calls_after_the_first_are_pushed_and_stay_in_order():
     box = Box.remote()
     assert ray.get(box.add.remote(0)) == 1
-    assert ray.get(box.add.remote(1)) == 2
-    assert _pushed(box), "the second call, after the first finished, goes to the worker"
-    refs = [box.add.remote(i) for i in range(2, 502)]
-    assert ray.get(refs) == list(range(3, 503))
-    assert ray.get(box.items_so_far.remote()) == list(range(502))
+    _until_pushed(box)
+    refs = [box.add.remote(i) for i in range(1, 501)]
+    assert ray.get(refs) == list(range(2, 502))
+    assert ray.get(box.items_so_far.remote()) == list(range(501))
 
 
 def test_a_pushed_calls_result_can_be_passed_to_a_task():
     box = Box.remote()
-    ray.get(box.add.remote("warm"))
-    ray.get(box.add.remote("up"))
-    assert _pushed(box)
+    ray.get(box.add.remote("first"))
+    _until_pushed(box)
     count = box.add.remote("x")
-    assert ray.get(double.remote(count)) == 6
+    assert ray.get(double.remote(count)) == 4
 
 
 def test_large_returns_arguments_by_reference_and_returned_refs():
     box = Box.remote()
-    ray.get(box.pid.remote())
-    ray.get(box.pid.remote())
-    assert _pushed(box)
+    _until_pushed(box)
     array = ray.get(box.big.remote(1 << 20))
     assert array.shape == (1 << 20,) and int(array[-1]) == (1 << 20) - 1
     assert not array.flags.writeable, "read in place from shared memory"
@@ -101,8 +103,7 @@ def test_errors_of_pushed_calls_are_raised():
 def test_a_restarted_actor_gets_the_calls_its_worker_was_running():
     box = Box.options(max_restarts=1, max_task_retries=-1).remote()
     first = ray.get(box.pid.remote())
-    ray.get(box.pid.remote())
-    assert _pushed(box)
+    _until_pushed(box)
     ray.kill(box, no_restart=False)
     # Calls made while the worker dies are retried on the restarted actor: none fails.
     pids = ray.get([box.pid.remote() for _ in range(20)], timeout=120)
@@ -115,9 +116,7 @@ def test_a_restarted_actor_gets_the_calls_its_worker_was_running():
 
 def test_calls_to_an_actor_killed_for_good_fail():
     box = Box.remote()
-    ray.get(box.pid.remote())
-    ray.get(box.pid.remote())
-    assert _pushed(box)
+    _until_pushed(box)
     ray.kill(box)
     with pytest.raises(RayActorError):
         ray.get([box.pid.remote() for _ in range(10)], timeout=60)

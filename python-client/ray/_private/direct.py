@@ -42,12 +42,11 @@ class _Route:
     together in the next push, so a burst of calls costs a few messages, not one each.
     """
 
-    __slots__ = ("push", "retry_at", "node_calls", "in_flight", "queued")
+    __slots__ = ("push", "retry_at", "in_flight", "queued")
 
     def __init__(self):
         self.push = None  # the worker's PushTask method, once direct
-        self.retry_at = 0.0
-        self.node_calls: List[bytes] = []  # first returns of calls sent through the node
+        self.retry_at = 0.0  # while on the node path: when to ask the node again
         self.in_flight = False
         self.queued: List[tuple] = []  # (spec, owner seq, return ids, pending)
 
@@ -119,14 +118,6 @@ class DirectCalls:
             return
         future.add_done_callback(lambda f: self._answered(actor_id, route, batch, f, None))
 
-    def note_node_call(self, spec: common.TaskSpec) -> None:
-        """A call to the actor went through the node (it holds the direct path back)."""
-        if spec.num_returns == 0:
-            return
-        with self._lock:
-            route = self._routes.setdefault(spec.actor_task.actor_id, _Route())
-            route.node_calls.append(ids.return_id(spec.task_id, 1))
-
     def _direct_route(self, actor_id: bytes) -> Optional[_Route]:
         """The actor's route if its calls may be pushed now, else None (use the node)."""
         with self._lock:
@@ -135,10 +126,8 @@ class DirectCalls:
             route = self._routes.setdefault(actor_id, _Route())
             if route.push is not None:
                 return route
-            cache = self._session._cache
-            route.node_calls = [i for i in route.node_calls if i not in cache]
             now = time.monotonic()
-            if route.node_calls or now < route.retry_at:
+            if now < route.retry_at:
                 return None
             route.retry_at = now + RETRY_ADDRESS_S
         session = self._session

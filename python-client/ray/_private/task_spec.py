@@ -38,7 +38,6 @@ def submit(session, spec: common.TaskSpec, args, kwargs, callee: str) -> None:
     if direct is not None and spec.HasField("actor_task"):
         if not direct.submit(spec):
             session.submit(spec)
-            direct.note_node_call(spec)
     else:
         session.submit(spec)
     del keep_alive  # large arguments were put into the store; the node holds them now

@@ -8,8 +8,8 @@ forwards the same bytes with grpc-java. Everything above this module is transpor
 
 from __future__ import annotations
 
+import _signal  # the C module: `signal`'s wrappers convert to enums on every call (~15 us each)
 import _thread
-import signal
 import threading
 from typing import Optional
 
@@ -42,6 +42,9 @@ class TransportError(RaySystemError):
         super().__init__(text)
 
 
+_SIGINT = _signal.SIGINT
+
+
 class deferred_sigint:
     """Holds back Ctrl-C on the main thread for the body; delivers it right after.
 
@@ -61,10 +64,10 @@ class deferred_sigint:
         self._frame = None
         if threading.current_thread() is not threading.main_thread():
             return self
-        previous = signal.getsignal(signal.SIGINT)
+        previous = _signal.getsignal(_SIGINT)
         if callable(previous):
             self._previous = previous
-            signal.signal(signal.SIGINT, self._record)
+            _signal.signal(_SIGINT, self._record)
         return self
 
     def _record(self, signum, frame):
@@ -76,10 +79,10 @@ class deferred_sigint:
         if previous is None:
             return False
         self._previous = None
-        signal.signal(signal.SIGINT, previous)
+        _signal.signal(_SIGINT, previous)
         if self._caught:
             frame, self._frame = self._frame, None
-            previous(signal.SIGINT, frame)
+            previous(_SIGINT, frame)
         return False
 
 

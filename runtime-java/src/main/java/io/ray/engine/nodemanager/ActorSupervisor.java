@@ -103,10 +103,16 @@ final class ActorSupervisor {
     report(actor);
   }
 
-  /** The direct-call address of an alive actor's worker, or "" (not alive, or not here). */
-  String directAddress(ByteString actorId) {
+  /**
+   * The direct-call address of an alive actor's worker for {@code caller}, or "" (not alive, not
+   * here, or a call of the caller's to it is still queued or running here: its later calls must not
+   * overtake it).
+   */
+  String directAddress(ByteString actorId, ByteString caller) {
     LocalActor<TaskRecord> actor = actors.get(actorId);
-    if (actor == null || actor.state() != LocalActor.State.ALIVE) {
+    if (actor == null
+        || actor.state() != LocalActor.State.ALIVE
+        || actor.hasCallsFrom(caller, c -> c.spec.getCallerId())) {
       return "";
     }
     WorkerHandle w = node.worker(actor.workerId());

@@ -565,7 +565,7 @@ public final class NodeManager implements AutoCloseable {
         () ->
             reply.ok(
                 GetActorAddressReply.newBuilder()
-                    .setAddress(actors.directAddress(req.getActorId()))
+                    .setAddress(actors.directAddress(req.getActorId(), req.getClientId()))
                     .build()));
   }
 

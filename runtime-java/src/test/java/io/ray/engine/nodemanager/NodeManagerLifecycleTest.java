@@ -233,15 +233,12 @@ class NodeManagerLifecycleTest {
     FakeWorker host = runningOn(creation);
     node.taskFinished(host.id, finished(creation));
     settle();
-    CapturingReply<GetActorAddressReply> address = new CapturingReply<>();
-    node.getActorAddress(
-        GetActorAddressRequest.newBuilder()
-            .setClientId(DRIVER)
-            .setActorId(creation.getActorCreation().getActorId())
-            .build(),
-        address);
+    TaskSpec viaNode = submit(directCall(creation).toBuilder().setDirect(false).build());
+    assertEquals(host, runningOn(viaNode));
+    assertEquals("", actorAddress(creation), "a call of ours still runs: no overtaking it");
+    node.taskFinished(host.id, finished(viaNode));
     settle();
-    assertEquals("127.0.0.1:" + host.id.byteAt(0), address.result.getNow(null).getAddress());
+    assertEquals("127.0.0.1:" + host.id.byteAt(0), actorAddress(creation));
     TaskSpec call = directCall(creation);
     long seq = driverSeq + 1;
     // The worker ran the pushed call and reports it before the driver's registration arrives.
@@ -284,6 +281,19 @@ class NodeManagerLifecycleTest {
                 .setMethodName("m")
                 .setLifetimeObjectId(Ids.returnId(creation.getTaskId(), 1)))
         .build();
+  }
+
+  private String actorAddress(TaskSpec creation) {
+    CapturingReply<GetActorAddressReply> address = new CapturingReply<>();
+    node.getActorAddress(
+        GetActorAddressRequest.newBuilder()
+            .setClientId(DRIVER)
+            .setActorId(creation.getActorCreation().getActorId())
+            .setAfterSeq(driverSeq)
+            .build(),
+        address);
+    settle();
+    return address.result.getNow(null).getAddress();
   }
 
   /** The inline payload stored as the task's first return, as text ("" if none yet). */

@@ -209,6 +209,22 @@ public final class LocalActor<C> {
     return out;
   }
 
+  /**
+   * Whether any call from {@code caller} waits or runs ({@code callerOf} names a call's caller).
+   */
+  public boolean hasCallsFrom(
+      ByteString caller, java.util.function.Function<C, ByteString> callerOf) {
+    if (waiting.containsKey(caller)) {
+      return true;
+    }
+    for (C c : running.values()) {
+      if (caller.equals(callerOf.apply(c))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Whether calls are waiting or running. */
   public boolean busy() {
     return !waiting.isEmpty() || !running.isEmpty();
