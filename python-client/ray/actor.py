@@ -126,6 +126,7 @@ class ActorClass:
             lifetime_id=lifetime_id,
             max_task_retries=options.get("max_task_retries", 0),
             is_async=self._is_async,
+            max_concurrency=max_concurrency,
         )
         if name:
             reply = session.control_call(
@@ -192,13 +193,15 @@ class ActorClass:
 class _HandleState:
     """What is needed to rebuild a handle anywhere (pickled into the actor directory too)."""
 
-    def __init__(self, actor_id, class_name, methods, lifetime_id, max_task_retries, is_async):
+    def __init__(self, actor_id, class_name, methods, lifetime_id, max_task_retries, is_async, max_concurrency=1):
         self.actor_id = actor_id
         self.class_name = class_name
         self.methods = methods
         self.lifetime_id = lifetime_id
         self.max_task_retries = max_task_retries
         self.is_async = is_async
+        # Calls that may run at once: callers keep up to this many pushes in flight.
+        self.max_concurrency = max_concurrency
 
 
 class ActorHandle:
@@ -297,7 +300,9 @@ class ActorMethod:
         spec.actor_task.actor_id = state.actor_id
         spec.actor_task.method_name = self._name
         spec.actor_task.lifetime_object_id = state.lifetime_id
-        task_spec.submit(session, spec, args, kwargs, f"{state.class_name}.{self._name}")
+        task_spec.submit(
+            session, spec, args, kwargs, f"{state.class_name}.{self._name}", getattr(state, "max_concurrency", 1)
+        )
         session.note_actor_call(task_id, num_returns)
         return task_spec.return_refs(task_id, num_returns)
 

@@ -38,8 +38,10 @@ RETRY_ADDRESS_S = 0.05
 class _Route:
     """How this process reaches one actor.
 
-    At most one push is in flight per actor; calls made meanwhile wait in ``queued`` and go
-    together in the next push, so a burst of calls costs a few messages, not one each.
+    At most one push is in flight per ordered actor (so calls arrive in order), up to its
+    max_concurrency for threaded and async ones (whose calls have no order); calls made while
+    that many are in flight wait in ``queued`` and go together in the next push, so a burst of
+    calls costs a few messages, not one each.
     """
 
     __slots__ = ("push", "retry_at", "in_flight", "queued")
@@ -47,7 +49,7 @@ class _Route:
     def __init__(self):
         self.push = None  # the worker's PushTask method, once direct
         self.retry_at = 0.0  # while on the node path: when to ask the node again
-        self.in_flight = False
+        self.in_flight = 0
         self.queued: List[tuple] = []  # (spec, owner seq, return ids, pending)
 
 
@@ -79,7 +81,7 @@ class DirectCalls:
 
     # ------------------------------------------------------------------ submitting
 
-    def submit(self, spec: common.TaskSpec) -> bool:
+    def submit(self, spec: common.TaskSpec, concurrency: int = 1) -> bool:
         """Pushes an actor call to its worker; False if it must go through the node."""
         actor_id = spec.actor_task.actor_id
         route = self._direct_route(actor_id)
@@ -93,8 +95,8 @@ class DirectCalls:
             for object_id in return_ids:
                 self._pending[object_id] = pending
             route.queued.append((spec, seq, return_ids, pending))
-            if route.in_flight:
-                return True  # goes with the next push, when this one is answered
+            if route.in_flight >= max(1, concurrency):
+                return True  # goes with the next push, when one in flight is answered
             batch = self._take_batch(route)
         self._send(actor_id, route, batch)
         return True
@@ -102,7 +104,8 @@ class DirectCalls:
     def _take_batch(self, route: _Route):
         """The queued calls, for one push (caller holds the lock)."""
         batch, route.queued = route.queued, []
-        route.in_flight = bool(batch)
+        if batch:
+            route.in_flight += 1
         return batch
 
     def _send(self, actor_id: bytes, route: _Route, batch) -> None:
@@ -190,10 +193,11 @@ class DirectCalls:
                 route.push = None
                 route.retry_at = time.monotonic() + RETRY_ADDRESS_S
                 failed_over, route.queued = route.queued, []
-                route.in_flight = False
+                route.in_flight -= 1
                 next_batch = []
             else:
                 failed_over = []
+                route.in_flight -= 1
                 next_batch = self._take_batch(route)
         for _, _, _, pending in batch:
             pending.done.set()

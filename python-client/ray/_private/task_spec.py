@@ -25,8 +25,9 @@ class ExportedOnce:
         return self._id
 
 
-def submit(session, spec: common.TaskSpec, args, kwargs, callee: str) -> None:
-    """Adds the call's arguments to ``spec`` and queues it for the node."""
+def submit(session, spec: common.TaskSpec, args, kwargs, callee: str, concurrency: int = 1) -> None:
+    """Adds the call's arguments to ``spec`` and queues it for the node (or pushes an actor
+    call to the actor's worker; ``concurrency``: how many of its calls may run at once)."""
     parent = context.task_context.task_id
     if parent:
         # Submitted by a running task: ray.cancel(recursive=True) of that task reaches it.
@@ -36,7 +37,7 @@ def submit(session, spec: common.TaskSpec, args, kwargs, callee: str) -> None:
         keep_alive.append(_add_arg(session, spec.args.add(), value, key, callee))
     direct = session.direct
     if direct is not None and spec.HasField("actor_task"):
-        if not direct.submit(spec):
+        if not direct.submit(spec, concurrency):
             session.submit(spec)
     else:
         session.submit(spec)
