@@ -77,6 +77,7 @@ class DirectCalls:
         self._pending: Dict[bytes, _Pending] = {}
         self._channels: Dict[str, grpc.Channel] = {}
         self._watches = []
+        self._pushes_in_flight = 0  # over all routes
         self._closed = False
 
     # ------------------------------------------------------------------ submitting
@@ -106,6 +107,7 @@ class DirectCalls:
         batch, route.queued = route.queued, []
         if batch:
             route.in_flight += 1
+            self._pushes_in_flight += 1
         return batch
 
     def _send(self, actor_id: bytes, route: _Route, batch) -> None:
@@ -130,7 +132,10 @@ class DirectCalls:
             if route.push is not None:
                 return route
             now = time.monotonic()
-            if now < route.retry_at:
+            if now < route.retry_at or self._pushes_in_flight:
+                # A fan-out over many actors is cheaper through the node (one message for all
+                # the calls, where each push costs a gRPC call here): a route switches to pushing
+                # only while no other push is in flight, as in one-call-at-a-time code.
                 return None
             route.retry_at = now + RETRY_ADDRESS_S
         session = self._session
@@ -186,6 +191,8 @@ class DirectCalls:
             for _, _, return_ids, _ in batch:
                 for object_id in return_ids:
                     self._pending.pop(object_id, None)
+            route.in_flight -= 1
+            self._pushes_in_flight -= 1
             if failure is not None or len(results) < len(batch):
                 # The worker is gone or stopped taking calls (its actor ended): this and the
                 # queued calls are the node's to finish (it registered them); new calls take
@@ -193,11 +200,9 @@ class DirectCalls:
                 route.push = None
                 route.retry_at = time.monotonic() + RETRY_ADDRESS_S
                 failed_over, route.queued = route.queued, []
-                route.in_flight -= 1
                 next_batch = []
             else:
                 failed_over = []
-                route.in_flight -= 1
                 next_batch = self._take_batch(route)
         for _, _, _, pending in batch:
             pending.done.set()
