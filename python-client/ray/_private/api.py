@@ -528,15 +528,17 @@ def wait(
         raise TypeError(f"wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, got {type(object_refs)}")
     if timeout is not None and not isinstance(timeout, bool) and isinstance(timeout, numbers.Real) and timeout < 0:
         raise ValueError(f"The 'timeout' argument must be nonnegative. Received {timeout}")
-    for r in object_refs:
-        if not isinstance(r, ObjectRef):
-            raise TypeError(
-                f"wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, got list containing {type(r)}"
-            )
+    if set(map(type, object_refs)) - {ObjectRef}:  # the common case costs no Python-level loop
+        for r in object_refs:
+            if not isinstance(r, ObjectRef):
+                raise TypeError(
+                    f"wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, got list containing {type(r)}"
+                )
+    object_ids = [r._id for r in object_refs]
     session = context.require_session()
     if len(object_refs) == 0:
         return [], []
-    if len(object_refs) != len(set(object_refs)):
+    if len(object_ids) != len(set(object_ids)):
         raise ValueError("Wait requires a list of unique object refs.")
     if isinstance(num_returns, bool) or not isinstance(num_returns, int):
         raise TypeError(f"num_returns must be an int, got {type(num_returns).__name__}")
@@ -545,7 +547,10 @@ def wait(
     if num_returns > len(object_refs):
         raise ValueError("num_returns cannot be greater than the number of objects provided to ray.wait.")
     timeout = _check_timeout(timeout)
-    ready_indices = set(session.wait([r.binary() for r in object_refs], num_returns, timeout))
+    ready_indices = session.wait(object_ids, num_returns, timeout)
+    if len(ready_indices) == len(object_refs) and num_returns == len(object_refs):
+        return list(object_refs), []
+    ready_indices = set(ready_indices)
     ready, not_ready = [], []
     for i, r in enumerate(object_refs):
         if i in ready_indices and len(ready) < num_returns:

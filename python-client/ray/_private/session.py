@@ -305,7 +305,8 @@ class Session:
             raise
 
     def wait(self, object_ids: List[bytes], num_returns: int, timeout: Optional[float]) -> List[int]:
-        cached = [i for i, object_id in enumerate(object_ids) if object_id in self._cache]
+        cache = self._cache
+        cached = [i for i, object_id in enumerate(object_ids) if object_id in cache]
         if len(cached) >= num_returns:
             return cached
         after, carried = self.outbox.take_for_read()
