@@ -392,7 +392,6 @@ final class TaskScheduler {
     w.state = WorkerHandle.State.BUSY;
     w.currentTask = r.id();
     w.blockedDepth = 0;
-    w.callsByFunction.merge(r.spec.getFunction().getFunctionId(), 1, Integer::sum);
     TaskSpec.Builder spec = r.spec.toBuilder().setAttempt(r.attempt).addAllAssignedGpuIds(gpus);
     w.send(NodeMessage.newBuilder().setExecute(withResolvedArgs(spec.build(), w)).build());
     return true;

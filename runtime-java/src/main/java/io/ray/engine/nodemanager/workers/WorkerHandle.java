@@ -38,9 +38,6 @@ public final class WorkerHandle {
   /** host:port where callers push direct calls (set when it attaches). */
   public String directAddress = "";
 
-  /** Calls run since it started, per function id (for max_calls). */
-  public final java.util.Map<ByteString, Integer> callsByFunction = new java.util.HashMap<>();
-
   /** Task the worker runs while BUSY. */
   public ByteString currentTask;
 
