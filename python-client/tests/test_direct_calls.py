@@ -120,3 +120,57 @@ def test_calls_to_an_actor_killed_for_good_fail():
     ray.kill(box)
     with pytest.raises(RayActorError):
         ray.get([box.pid.remote() for _ in range(10)], timeout=60)
+
+
+# ---------------------------------------------------------------------- leased workers
+
+
+@ray.remote
+def worker_pid():
+    return os.getpid()
+
+
+@ray.remote
+def nap(seconds):
+    import time
+
+    time.sleep(seconds)
+    return os.getpid()
+
+
+@ray.remote(max_retries=1)
+def dies_once(marker):
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(1)
+    return "second attempt"
+
+
+def _leases():
+    return dict(context.current_session().direct._leases)
+
+
+def test_tasks_one_at_a_time_run_on_a_leased_worker():
+    wait_until(lambda: ray.get(worker_pid.remote()) and bool(_leases()), timeout=10)
+    pids = {ray.get(worker_pid.remote()) for _ in range(30)}
+    assert _leases(), "the driver holds a lease while it submits one task at a time"
+    assert len(pids) == 1, f"the leased worker ran them all, got pids {pids}"
+
+
+def test_an_idle_lease_is_given_back_so_a_burst_uses_every_cpu():
+    for _ in range(5):
+        ray.get(worker_pid.remote())
+    wait_until(lambda: not _leases(), timeout=5)  # idle: given back
+    import time
+
+    start = time.monotonic()
+    pids = ray.get([nap.remote(1.0) for _ in range(2)], timeout=30)
+    elapsed = time.monotonic() - start
+    assert len(set(pids)) == 2 and elapsed < 1.8, f"two CPUs used in parallel ({elapsed:.2f}s, {pids})"
+
+
+def test_a_leased_workers_death_retries_its_task_through_the_node(tmp_path):
+    wait_until(lambda: ray.get(worker_pid.remote()) and bool(_leases()), timeout=10)
+    ref = dies_once.remote(str(tmp_path / "marker"))
+    assert ray.get(ref, timeout=60) == "second attempt"
+    assert ray.get(worker_pid.remote(), timeout=60) > 0  # and later tasks still run

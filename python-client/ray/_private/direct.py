@@ -1,4 +1,5 @@
-"""Direct actor calls from a driver: pushed to the actor's worker, answered by it.
+"""Direct calls from a driver: actor calls pushed to the actor's worker, and plain tasks
+pushed to a worker leased from the node; the worker answers the caller.
 
 See docs/architecture.md, "Ownership and direct calls". The node still learns everything
 about a call: its registration travels on this process's ordered change stream (pending
@@ -12,6 +13,14 @@ is alive and none of this caller's calls to it is unfinished there; from then on
 pushed, in order, on one channel. A failed push sends the caller back to the node path; the
 node, which registered the call as running on that worker, retries or fails it when the worker
 dies, and ``ray.get`` then reads the outcome from the node.
+
+Leases (plain tasks): a task goes to a leased worker only while that worker has nothing in
+flight; otherwise it goes through the node, which spreads a batch over every CPU. A lease is
+asked for (``LeaseWorker``) when none is held for the task's shape (resources, runtime_env)
+and nothing else is being pushed; the node grants one only at once, from an idle worker, with
+nothing waiting in its queue. A lease idle for LEASE_IDLE_S is given back on this process's
+change stream (after the registrations of the tasks it ran), so a burst that follows finds
+its CPU free again.
 """
 
 from __future__ import annotations
@@ -33,6 +42,20 @@ WATCH_METHOD = "/ray.rpc.CoreWorkerService/Watch"
 # After the node said "not yet" (actor not alive, or calls of ours still unfinished), how long
 # calls keep the node path before asking again.
 RETRY_ADDRESS_S = 0.05
+# A lease with nothing in flight for this long goes back to the node.
+LEASE_IDLE_S = 0.01
+
+
+class _Lease:
+    """A worker leased for tasks of one shape; at most one push in flight."""
+
+    __slots__ = ("lease_id", "push", "busy", "idle_since")
+
+    def __init__(self, lease_id: bytes, push):
+        self.lease_id = lease_id
+        self.push = push
+        self.busy = True
+        self.idle_since = 0.0
 
 
 class _Route:
@@ -77,8 +100,12 @@ class DirectCalls:
         self._pending: Dict[bytes, _Pending] = {}
         self._channels: Dict[str, grpc.Channel] = {}
         self._watches = []
-        self._pushes_in_flight = 0  # over all routes
+        self._pushes_in_flight = 0  # over all routes and leases
         self._closed = False
+        self._leases: Dict[tuple, _Lease] = {}
+        self._lease_retry_at: Dict[tuple, float] = {}
+        self._reaper: Optional[threading.Thread] = None
+        self._reaper_wake = threading.Condition(self._lock)
 
     # ------------------------------------------------------------------ submitting
 
@@ -88,6 +115,18 @@ class DirectCalls:
         route = self._direct_route(actor_id)
         if route is None:
             return False
+        call = self._register(spec)
+        with self._lock:
+            route.queued.append(call)
+            if route.in_flight >= max(1, concurrency):
+                return True  # goes with the next push, when one in flight is answered
+            batch = self._take_batch(route)
+        self._send(actor_id, route, batch)
+        return True
+
+    def _register(self, spec: common.TaskSpec) -> tuple:
+        """Marks a call as pushed and queues its registration for the node; returns
+        (spec, owner seq, return ids, pending answer)."""
         spec.direct = True
         return_ids = [ids.return_id(spec.task_id, i) for i in range(1, spec.num_returns + 1)]
         pending = _Pending()
@@ -95,12 +134,7 @@ class DirectCalls:
         with self._lock:
             for object_id in return_ids:
                 self._pending[object_id] = pending
-            route.queued.append((spec, seq, return_ids, pending))
-            if route.in_flight >= max(1, concurrency):
-                return True  # goes with the next push, when one in flight is answered
-            batch = self._take_batch(route)
-        self._send(actor_id, route, batch)
-        return True
+        return spec, seq, return_ids, pending
 
     def _take_batch(self, route: _Route):
         """The queued calls, for one push (caller holds the lock)."""
@@ -149,50 +183,137 @@ class DirectCalls:
         with self._lock:
             if route.queued or route.in_flight:
                 return None  # an earlier push is failing over to the node: follow it
-            channel = self._channels.get(reply.address)
-            if channel is None:
-                channel = grpc.insecure_channel(reply.address, options=_CHANNEL_OPTIONS)
-                self._channels[reply.address] = channel
-                # A call that stays open: gRPC keeps the channel's polling thread while any
-                # call is in flight, instead of starting a thread for each push.
-                watch = channel.unary_stream(
-                    WATCH_METHOD, request_serializer=_identity, response_deserializer=_identity
-                )
-                self._watches.append(watch(b""))
-            route.push = channel.unary_unary(PUSH_METHOD, request_serializer=_identity, response_deserializer=_identity)
+            route.push = self._push_method(reply.address)
             return route
+
+    def _push_method(self, address: str):
+        """The PushTask method of the worker at ``address`` (caller holds the lock)."""
+        channel = self._channels.get(address)
+        if channel is None:
+            channel = grpc.insecure_channel(address, options=_CHANNEL_OPTIONS)
+            self._channels[address] = channel
+            # A call that stays open: gRPC keeps the channel's polling thread while any
+            # call is in flight, instead of starting a thread for each push.
+            watch = channel.unary_stream(WATCH_METHOD, request_serializer=_identity, response_deserializer=_identity)
+            self._watches.append(watch(b""))
+        return channel.unary_unary(PUSH_METHOD, request_serializer=_identity, response_deserializer=_identity)
+
+    # ------------------------------------------------------------------ leased workers
+
+    def submit_task(self, spec: common.TaskSpec) -> bool:
+        """Pushes a plain task to a leased worker; False if it must go through the node."""
+        if spec.max_calls or spec.retry_exceptions or spec.resources.get("GPU", 0) > 0:
+            return False  # a worker per call, retries the node decides, devices it assigns
+        for arg in spec.args:
+            if arg.HasField("object_id"):
+                return False  # the node resolves (and waits for) arguments by reference
+        key = (tuple(sorted(spec.resources.items())), spec.runtime_env.hash)
+        with self._lock:
+            if self._closed:
+                return False
+            lease = self._leases.get(key)
+            if lease is not None:
+                if lease.busy:
+                    return False
+                lease.busy = True
+            elif self._pushes_in_flight or time.monotonic() < self._lease_retry_at.get(key, 0.0):
+                return False
+        if lease is None:
+            lease = self._lease(key, spec)
+            if lease is None:
+                return False
+        spec.lease_id = lease.lease_id
+        call = self._register(spec)
+        with self._lock:
+            self._pushes_in_flight += 1
+        request = core.PushTaskRequest(specs=[spec], owner_id=self._session.client_id, owner_seq=call[1])
+        batch = [call]
+        try:
+            future = lease.push.future(request.SerializeToString())
+        except Exception as e:  # noqa: BLE001 - a closed channel: the node runs it
+            self._task_answered(key, lease, batch, None, e)
+            return True
+        future.add_done_callback(lambda f: self._task_answered(key, lease, batch, f, None))
+        return True
+
+    def _lease(self, key: tuple, spec: common.TaskSpec) -> Optional[_Lease]:
+        session = self._session
+        shape = common.TaskSpec(job_id=spec.job_id, caller_id=spec.caller_id, function=spec.function)
+        shape.resources.update(spec.resources)
+        shape.runtime_env.CopyFrom(spec.runtime_env)
+        reply = session.node_call(
+            "LeaseWorker",
+            nm.LeaseWorkerRequest(client_id=session.client_id, after_seq=session.outbox.fence(), shape=shape),
+            nm.LeaseWorkerReply,
+        )
+        if not reply.lease_id:
+            with self._lock:
+                self._lease_retry_at[key] = time.monotonic() + RETRY_ADDRESS_S
+            return None
+        with self._lock:
+            if self._closed or key in self._leases:
+                lease = None  # shut down, or another thread leased one meanwhile
+            else:
+                lease = _Lease(reply.lease_id, self._push_method(reply.address))
+                self._leases[key] = lease
+                if self._reaper is None:
+                    self._reaper = threading.Thread(target=self._reap, name="ray-leases", daemon=True)
+                    self._reaper.start()
+                self._reaper_wake.notify()
+        if lease is None:
+            session.outbox.return_lease(reply.lease_id)
+        return lease
+
+    def _task_answered(self, key: tuple, lease: _Lease, batch, future, failure) -> None:
+        """On a gRPC thread: caches the task's returns; the lease is free again, or gone."""
+        results, failure = self._results(future, failure)
+        with self._lock:
+            self._settle(batch, results)
+            lost = failure is not None or len(results) < len(batch)
+            if lost:
+                # The worker is gone or stopped taking tasks: the node, which registered the
+                # task as running there, retries or fails it; the lease is given back.
+                if self._leases.get(key) is lease:
+                    del self._leases[key]
+            else:
+                lease.busy = False
+                lease.idle_since = time.monotonic()
+        for _, _, _, pending in batch:
+            pending.done.set()
+        if lost and not self._closed:
+            outbox = self._session.outbox
+            if failure is not None and not _worker_gone(failure):
+                for spec, _, _, _ in batch:
+                    outbox.direct_call_failed(spec.task_id, f"{type(failure).__name__}: {failure}")
+            outbox.return_lease(lease.lease_id)
+
+    def _reap(self) -> None:
+        """Gives back leases idle for LEASE_IDLE_S (the reaper thread's loop)."""
+        while True:
+            expired = []
+            with self._lock:
+                if self._closed:
+                    return
+                now = time.monotonic()
+                for key, lease in list(self._leases.items()):
+                    if not lease.busy and now - lease.idle_since >= LEASE_IDLE_S:
+                        del self._leases[key]
+                        expired.append(lease)
+                if not expired:
+                    # While leases are held, look again every LEASE_IDLE_S (no wake-up per task).
+                    self._reaper_wake.wait(LEASE_IDLE_S if self._leases else None)
+            for lease in expired:
+                self._session.outbox.return_lease(lease.lease_id)
 
     # ------------------------------------------------------------------ answers
 
     def _answered(self, actor_id: bytes, route: _Route, batch, future, failure) -> None:
         """On a gRPC thread: caches the calls' returns, so ray.get needs no round trip, and
         sends the calls queued meanwhile."""
-        results = []
-        if failure is None:
-            try:
-                results = core.PushTaskReply.FromString(future.result()).results
-            except grpc.RpcError as e:
-                failure = e
-            except Exception as e:  # noqa: BLE001 - cancelled at shutdown, or a bad answer
-                failure = e
-        cache = self._session._cache
+        results, failure = self._results(future, failure)
         with self._lock:
-            for finished in results:
-                for v in finished.returns:
-                    if v.object_id in self._forgotten(v.object_id):
-                        continue
-                    if v.WhichOneof("location") == "inline":
-                        # A value holding refs is read from the node instead: only there is it
-                        # stored with the refs it contains counted, before anyone can drop it.
-                        if not v.inline.nested_refs:
-                            cache[v.object_id] = v
-                    elif v.shared.payload_offset > 0:
-                        cache[v.object_id] = v  # sealed after our registration; refs counted
-            for _, _, return_ids, _ in batch:
-                for object_id in return_ids:
-                    self._pending.pop(object_id, None)
+            self._settle(batch, results)
             route.in_flight -= 1
-            self._pushes_in_flight -= 1
             if failure is not None or len(results) < len(batch):
                 # The worker is gone or stopped taking calls (its actor ended): this and the
                 # queued calls are the node's to finish (it registered them); new calls take
@@ -209,14 +330,46 @@ class DirectCalls:
         for _, _, _, pending in failed_over:
             pending.done.set()
         if failure is not None and not self._closed:
-            code = failure.code() if isinstance(failure, grpc.RpcError) else None
-            if code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+            if not _worker_gone(failure):
                 # The worker is alive but did not take the calls: the node fails them. (A worker
                 # that went away makes the node retry or fail its calls by itself.)
                 reason = f"{type(failure).__name__}: {failure}"
                 for spec, _, _, _ in batch + failed_over:
                     self._session.outbox.direct_call_failed(spec.task_id, reason)
         self._send(actor_id, route, next_batch)
+
+    @staticmethod
+    def _results(future, failure):
+        """The calls' TaskFinished from a push's answer, and the failure if there is none."""
+        if failure is not None:
+            return [], failure
+        try:
+            return core.PushTaskReply.FromString(future.result()).results, None
+        except Exception as e:  # noqa: BLE001 - an RpcError, cancelled at shutdown, or a bad answer
+            return [], e
+
+    def _settle(self, batch, results) -> None:
+        """A push was answered (or failed): caches the returns it brought, so ray.get needs no
+        round trip, and stops tracking the push (caller holds the lock)."""
+        self._cache_returns(results)
+        for _, _, return_ids, _ in batch:
+            for object_id in return_ids:
+                self._pending.pop(object_id, None)
+        self._pushes_in_flight -= 1
+
+    def _cache_returns(self, results) -> None:
+        cache = self._session._cache
+        for finished in results:
+            for v in finished.returns:
+                if v.object_id in self._forgotten(v.object_id):
+                    continue
+                if v.WhichOneof("location") == "inline":
+                    # A value holding refs is read from the node instead: only there is it
+                    # stored with the refs it contains counted, before anyone can drop it.
+                    if not v.inline.nested_refs:
+                        cache[v.object_id] = v
+                elif v.shared.payload_offset > 0:
+                    cache[v.object_id] = v  # sealed after our registration; refs counted
 
     def _forgotten(self, object_id: bytes):
         pending = self._pending.get(object_id)
@@ -242,6 +395,7 @@ class DirectCalls:
     def close(self) -> None:
         with self._lock:
             self._closed = True
+            self._reaper_wake.notify_all()  # leases end with the session on the node
             channels = list(self._channels.values())
             self._channels.clear()
             watches, self._watches = self._watches, []
@@ -249,3 +403,10 @@ class DirectCalls:
             watch.cancel()
         for channel in channels:
             channel.close()
+
+
+def _worker_gone(failure) -> bool:
+    """Whether a push failed because its worker went away (the node then retries or fails the
+    calls by itself) rather than because the worker did not take them."""
+    code = failure.code() if isinstance(failure, grpc.RpcError) else None
+    return code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)

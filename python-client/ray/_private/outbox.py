@@ -76,6 +76,13 @@ class Outbox:
             self._urgent = True
             self._work.notify()
 
+    def return_lease(self, lease_id: bytes) -> None:
+        """Gives back a leased worker, after the registrations of the tasks pushed to it."""
+        with self._lock:
+            self._actions.append(common.ClientAction(return_lease=common.ReturnLease(lease_id=lease_id)))
+            self._urgent = True
+            self._work.notify()
+
     def put(self, value: common.ObjectValue) -> None:
         """A small value this process put; the node stores it when it applies the message."""
         with self._lock:

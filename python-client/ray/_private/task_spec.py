@@ -36,10 +36,12 @@ def submit(session, spec: common.TaskSpec, args, kwargs, callee: str, concurrenc
     for key, value in kwargs.items():
         keep_alive.append(_add_arg(session, spec.args.add(), value, key, callee))
     direct = session.direct
-    if direct is not None and spec.HasField("actor_task"):
+    if direct is None or spec.HasField("actor_creation"):
+        session.submit(spec)
+    elif spec.HasField("actor_task"):
         if not direct.submit(spec, concurrency):
             session.submit(spec)
-    else:
+    elif not direct.submit_task(spec):
         session.submit(spec)
     del keep_alive  # large arguments were put into the store; the node holds them now
 

@@ -189,6 +189,7 @@ public final class NodeManager implements AutoCloseable {
           releaseParked(clientId);
           objects.dropClient(clientId);
           actors.ownerGone(clientId);
+          scheduler.ownerGone(clientId);
           if (!jobs.hasDriver(d.jobId())) {
             endJob(d.jobId());
           }
@@ -286,6 +287,9 @@ public final class NodeManager implements AutoCloseable {
       if (action.hasSubmit()) {
         scheduler.submit(action.getSubmit());
         submitted = true;
+      } else if (action.hasReturnLease()) {
+        scheduler.returnLease(clientId, action.getReturnLease().getLeaseId());
+        submitted = true; // its resources may start queued tasks
       } else if (action.hasKillActor()) {
         actors.kill(action.getKillActor());
       } else if (action.hasDirectCallFailed()) {
@@ -567,6 +571,23 @@ public final class NodeManager implements AutoCloseable {
                 GetActorAddressReply.newBuilder()
                     .setAddress(actors.directAddress(req.getActorId(), req.getClientId()))
                     .build()));
+  }
+
+  public void leaseWorker(LeaseWorkerRequest req, Reply<LeaseWorkerReply> reply) {
+    onLoopAfterOps(
+        reply,
+        req.getClientId(),
+        req.getAfterSeq(),
+        () -> {
+          WorkerLeases.Lease l = scheduler.lease(req.getClientId(), req.getShape());
+          reply.ok(
+              l == null
+                  ? LeaseWorkerReply.getDefaultInstance()
+                  : LeaseWorkerReply.newBuilder()
+                      .setLeaseId(l.id)
+                      .setAddress(l.worker.directAddress)
+                      .build());
+        });
   }
 
   public void sealObject(SealObjectRequest req, Reply<SealObjectReply> reply) {

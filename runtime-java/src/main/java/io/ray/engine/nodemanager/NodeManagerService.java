@@ -99,6 +99,11 @@ public final class NodeManagerService extends NodeManagerServiceGrpc.NodeManager
   }
 
   @Override
+  public void leaseWorker(LeaseWorkerRequest req, StreamObserver<LeaseWorkerReply> out) {
+    node.leaseWorker(req, Reply.of(out));
+  }
+
+  @Override
   public void getNodeResources(
       GetNodeResourcesRequest req, StreamObserver<GetNodeResourcesReply> out) {
     node.getNodeResources(Reply.of(out));

@@ -29,6 +29,9 @@ final class TaskRecord {
    */
   boolean leased;
 
+  /** The worker lease it runs under (pushed by its caller to a leased worker); null if none. */
+  ByteString lease;
+
   /** ray.cancel asked for this task: it is not retried, and its returns say it was cancelled. */
   boolean cancelled;
 

@@ -70,6 +70,9 @@ final class TaskScheduler {
   /** Running tasks per scheduling class, and their back-off beyond the cap. */
   private final ClassCaps caps;
 
+  /** Workers leased to callers that push plain tasks themselves. */
+  private final WorkerLeases leases;
+
   private final Map<ByteString, TaskRecord> tasks = new HashMap<>();
 
   /**
@@ -111,6 +114,7 @@ final class TaskScheduler {
     this.control = control;
     this.ledger = new ResourceLedger(config.total());
     this.caps = new ClassCaps(config.total().get(CPU));
+    this.leases = new WorkerLeases(ledger, workers);
   }
 
   /** The environment workers of {@code key} start in. */
@@ -141,7 +145,9 @@ final class TaskScheduler {
     queue.values().removeIf(ArrayDeque::isEmpty);
     for (TaskRecord r : new ArrayList<>(tasks.values())) {
       if (r.jobId().equals(jobId) && !actors.survivesJob(r) && !r.isActorCall()) {
-        if (r.worker != null) {
+        if (r.lease != null) {
+          leases.detach(r);
+        } else if (r.worker != null) {
           r.worker.currentTask = null;
           r.worker = null;
         }
@@ -149,6 +155,7 @@ final class TaskScheduler {
         finish(r);
       }
     }
+    leases.giveBackAll(l -> l.jobId.equals(jobId));
   }
 
   /**
@@ -156,11 +163,18 @@ final class TaskScheduler {
    * task of an ended job is just forgotten).
    */
   void workerDied(WorkerHandle w, String why) {
+    for (TaskRecord orphan : leases.workerGone(w)) {
+      afterWorkerDeath(orphan, w, why);
+    }
     TaskRecord r = w.currentTask == null ? null : tasks.get(w.currentTask);
     if (r == null || r.worker != w) {
       return;
     }
     releaseWorker(w, r);
+    afterWorkerDeath(r, w, why);
+  }
+
+  private void afterWorkerDeath(TaskRecord r, WorkerHandle w, String why) {
     if (jobs.running(r.jobId()) == null) {
       finish(r);
     } else if (r.cancelled) {
@@ -257,6 +271,8 @@ final class TaskScheduler {
     }
     if (r.isActorCall() && spec.getDirect()) {
       actors.acceptDirect(r);
+    } else if (!spec.getLeaseId().isEmpty() && r.missingArgs == 0 && leases.attach(r)) {
+      return; // pushed by its caller to the worker it leased, which runs it
     } else if (r.isActorCall()) {
       r.actor.enqueue(spec.getCallerId(), r);
       actors.pump(r.actor);
@@ -490,14 +506,13 @@ final class TaskScheduler {
   }
 
   private void releaseWorker(WorkerHandle w, TaskRecord r) {
+    if (r.lease != null) {
+      leases.detach(r); // the worker stays leased to the caller
+      return;
+    }
     endLease(r);
     r.worker = null;
-    w.currentTask = null;
-    w.blockedDepth = 0;
-    if (w.state == WorkerHandle.State.BUSY) {
-      w.state = WorkerHandle.State.IDLE;
-      w.idleSinceMs = System.currentTimeMillis();
-    }
+    w.backToPool();
   }
 
   private void retry(TaskRecord r) {
@@ -554,6 +569,13 @@ final class TaskScheduler {
    */
   void directCallFailed(ByteString taskId, String reason) {
     TaskRecord r = tasks.get(taskId);
+    if (r != null && r.lease != null) {
+      // A task for a leased worker that did not take it: the node runs it instead.
+      leases.detach(r);
+      enqueue(r);
+      dispatch();
+      return;
+    }
     if (r == null || !r.spec.getDirect() || r.actor == null) {
       return;
     }
@@ -608,6 +630,43 @@ final class TaskScheduler {
 
   private static String cancelledMessage(TaskRecord r) {
     return "Task " + r.spec.getName() + " (" + Ids.hex(r.id()) + ") was cancelled.";
+  }
+
+  // ---------------------------------------------------------------- worker leases
+
+  /**
+   * Leases an idle worker for tasks shaped like {@code shape} to {@code owner}; null when it cannot
+   * be granted at once, or while tasks wait in the queue (they come first).
+   */
+  WorkerLeases.Lease lease(ByteString owner, TaskSpec shape) {
+    if (closed
+        || !queue.isEmpty()
+        || jobs.running(shape.getJobId()) == null
+        || shape.hasActorCreation()
+        || shape.hasActorTask()) {
+      return null;
+    }
+    WorkerKey key = new TaskRecord(shape).schedulingClass.workerKey();
+    WorkerLeases.Lease l = leases.grant(owner, shape, key);
+    if (l != null) {
+      reportResourcesSoon();
+    }
+    return l;
+  }
+
+  /** The owner gives a lease back; its worker returns to the pool once its tasks ended. */
+  void returnLease(ByteString owner, ByteString leaseId) {
+    leases.giveBack(owner, leaseId);
+    reportResourcesSoon();
+  }
+
+  /** A client left: the leases it held are given back. */
+  void ownerGone(ByteString owner) {
+    leases.giveBackAll(l -> l.owner.equals(owner));
+  }
+
+  int leaseCount() {
+    return leases.size();
   }
 
   TaskRecord task(ByteString taskId) {
@@ -682,7 +741,7 @@ final class TaskScheduler {
     if (r == null || w.blockedDepth++ > 0) {
       return;
     }
-    ledger.lendCpu(r.id());
+    ledger.lendCpu(WorkerLeases.grantId(r));
     dispatch();
   }
 
@@ -693,6 +752,6 @@ final class TaskScheduler {
       return;
     }
     // Take the CPUs back even if that oversubscribes the node for a while, as Ray does.
-    ledger.reclaimCpu(r.id());
+    ledger.reclaimCpu(WorkerLeases.grantId(r));
   }
 }

@@ -41,6 +41,9 @@ public final class WorkerHandle {
   /** Task the worker runs while BUSY. */
   public ByteString currentTask;
 
+  /** The lease it is under while a caller pushes tasks to it (WorkerLeases); null if none. */
+  public ByteString lease;
+
   /** Nesting depth of blocking ray.get/ray.wait calls in the current task. */
   public int blockedDepth;
 
@@ -57,6 +60,16 @@ public final class WorkerHandle {
   public void started(Process p) {
     if (pid == 0) {
       pid = (int) p.pid();
+    }
+  }
+
+  /** Its task ended: it runs nothing now, and a task worker is idle in the pool again. */
+  public void backToPool() {
+    currentTask = null;
+    blockedDepth = 0;
+    if (state == State.BUSY) {
+      state = State.IDLE;
+      idleSinceMs = System.currentTimeMillis();
     }
   }
 
