@@ -25,6 +25,7 @@ its CPU free again.
 
 from __future__ import annotations
 
+import _thread
 import threading
 import time
 from typing import Dict, List, Optional
@@ -76,13 +77,46 @@ class _Route:
         self.queued: List[tuple] = []  # (spec, owner seq, return ids, pending)
 
 
+class _Answer:
+    """Set once a push is answered; waited on by ray.get on the main thread.
+
+    Not a threading.Event: a Ctrl-C that lands inside Event.wait (between its condition's
+    release and re-acquire) makes the wait's own ``with`` raise "release unlocked lock" instead
+    of KeyboardInterrupt. Acquiring a primitive lock is atomic and interruptible, so the wait
+    is a lock acquired in slices; whoever gets it passes it on at once.
+    """
+
+    __slots__ = ("_lock", "_set")
+
+    def __init__(self):
+        self._lock = _thread.allocate_lock()
+        self._lock.acquire()
+        self._set = False
+
+    def set(self) -> None:
+        if not self._set:
+            self._set = True
+            self._lock.release()
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._set:
+            left = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
+            if left <= 0:
+                break
+            if self._lock.acquire(timeout=left):
+                self._lock.release()
+                return True
+        return self._set
+
+
 class _Pending:
     """The returns of one pushed call, until its answer is in."""
 
     __slots__ = ("done", "forgotten")
 
     def __init__(self):
-        self.done = threading.Event()
+        self.done = _Answer()
         self.forgotten = set()
 
 

@@ -1,13 +1,9 @@
 package io.ray.engine.worker;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.stub.StreamObserver;
 import io.ray.engine.rpc.CancelTask;
-import io.ray.engine.rpc.ClientOps;
 import io.ray.engine.rpc.LogLine;
-import io.ray.engine.rpc.TaskFinished;
-import io.ray.engine.rpc.TaskSpec;
 import io.ray.engine.rpc.WorkerMessage;
 import io.ray.engine.rpc.WorkerOutput;
 import io.ray.engine.rpc.WorkerSetup;
@@ -54,11 +50,13 @@ public final class WorkerBridge {
   private final BlockingQueue<CancelTask> cancels = new LinkedBlockingQueue<>();
   private final List<LogLine> output = new ArrayList<>();
 
-  /** Reports of finished direct calls not sent yet (guarded by this). */
-  private final List<WorkerMessage> laterReports = new ArrayList<>();
+  /** Reports of finished direct calls not sent yet, as WorkerMessages (guarded by this). */
+  private final List<byte[]> laterReports = new ArrayList<>();
 
   private static final long LATER_REPORTS_MS = 5;
-  private StreamObserver<WorkerMessage> channel;
+
+  /** The channel to the node: serialized WorkerMessages out (see {@link WorkerFrames}). */
+  private StreamObserver<byte[]> channel;
 
   WorkerBridge(ByteString workerId, RawRpc rpc) {
     this.workerId = workerId;
@@ -72,7 +70,7 @@ public final class WorkerBridge {
     this.connector = connector;
   }
 
-  synchronized void attach(StreamObserver<WorkerMessage> channel) {
+  synchronized void attach(StreamObserver<byte[]> channel) {
     this.channel = channel;
   }
 
@@ -97,8 +95,9 @@ public final class WorkerBridge {
     setup.complete(s);
   }
 
-  void onTask(TaskSpec spec) {
-    tasks.add(new Incoming(FROM_NODE, 0, spec.toByteArray()));
+  /** A task the node sent: its serialized TaskSpec, for Python to parse. */
+  void onTask(byte[] spec) {
+    tasks.add(new Incoming(FROM_NODE, 0, spec));
   }
 
   /** A caller pushed a call (serialized PushTaskRequest); {@code reply} gets the PushTaskReply. */
@@ -225,11 +224,11 @@ public final class WorkerBridge {
   }
 
   /** Reports a finished task (serialized TaskFinished); pending output goes first. */
-  public void taskFinished(byte[] finished) throws InvalidProtocolBufferException {
-    TaskFinished done = TaskFinished.parseFrom(finished);
+  public void taskFinished(byte[] finished) {
+    byte[] report = WorkerFrames.wrap(WorkerMessage.TASK_FINISHED_FIELD_NUMBER, finished);
     synchronized (this) {
       flushOutput();
-      send(WorkerMessage.newBuilder().setTaskFinished(done).build());
+      send(report);
     }
   }
 
@@ -237,10 +236,10 @@ public final class WorkerBridge {
    * Reports a finished direct call (serialized TaskFinished): it goes to the node with the next
    * message on the channel, or once the worker has been idle for {@link #LATER_REPORTS_MS}.
    */
-  public void taskFinishedLater(byte[] finished) throws InvalidProtocolBufferException {
-    TaskFinished done = TaskFinished.parseFrom(finished);
+  public void taskFinishedLater(byte[] finished) {
+    byte[] report = WorkerFrames.wrap(WorkerMessage.TASK_FINISHED_FIELD_NUMBER, finished);
     synchronized (this) {
-      laterReports.add(WorkerMessage.newBuilder().setTaskFinished(done).build());
+      laterReports.add(report);
     }
   }
 
@@ -253,16 +252,16 @@ public final class WorkerBridge {
     if (laterReports.isEmpty() || channel == null) {
       return;
     }
-    List<WorkerMessage> out = new ArrayList<>(laterReports);
+    List<byte[]> out = new ArrayList<>(laterReports);
     laterReports.clear();
-    for (WorkerMessage m : out) {
+    for (byte[] m : out) {
       sendNow(m);
     }
   }
 
   /** Sends a serialized ClientOps (submissions, reference changes) on the channel, in order. */
-  public void sendOps(byte[] ops) throws InvalidProtocolBufferException {
-    send(WorkerMessage.newBuilder().setOps(ClientOps.parseFrom(ops)).build());
+  public void sendOps(byte[] ops) {
+    send(WorkerFrames.wrap(WorkerMessage.OPS_FIELD_NUMBER, ops));
   }
 
   /** One line written to stdout or stderr by Python code; {@code source} names the task. */
@@ -292,7 +291,8 @@ public final class WorkerBridge {
     send(
         WorkerMessage.newBuilder()
             .setOutput(WorkerOutput.newBuilder().addAllLines(output))
-            .build());
+            .build()
+            .toByteArray());
     output.clear();
   }
 
@@ -302,12 +302,12 @@ public final class WorkerBridge {
   }
 
   /** Sends a message; held reports go first, so the node sees everything in order. */
-  synchronized void send(WorkerMessage m) {
+  synchronized void send(byte[] m) {
     flushLaterReports();
     sendNow(m);
   }
 
-  private void sendNow(WorkerMessage m) {
+  private void sendNow(byte[] m) {
     if (channel != null) {
       try {
         channel.onNext(m);

@@ -1,15 +1,20 @@
 package io.ray.engine.worker;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import io.ray.engine.common.Ids;
 import io.ray.engine.node.NodeMain;
+import io.ray.engine.rpc.CancelTask;
 import io.ray.engine.rpc.NodeMessage;
-import io.ray.engine.rpc.WorkerChannelServiceGrpc;
 import io.ray.engine.rpc.WorkerHello;
 import io.ray.engine.rpc.WorkerMessage;
+import io.ray.engine.rpc.WorkerSetup;
 import java.nio.file.Paths;
 import java.util.HashMap;
 import java.util.Map;
@@ -34,6 +39,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class WorkerMain {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerMain.class);
+
+  /** The channel's one method; messages stay bytes here (see {@link WorkerFrames}). */
+  private static final MethodDescriptor<byte[], byte[]> ATTACH =
+      RawRpc.rawMethod(
+          MethodDescriptor.MethodType.BIDI_STREAMING, "ray.rpc.WorkerChannelService/Attach");
 
   private WorkerMain() {}
 
@@ -62,32 +72,40 @@ public final class WorkerMain {
 
     bridge.setConnector(
         () -> {
-          StreamObserver<WorkerMessage> toNode =
-              WorkerChannelServiceGrpc.newStub(nodeChannel)
-                  .attach(
-                      new StreamObserver<>() {
-                        @Override
-                        public void onNext(NodeMessage m) {
-                          switch (m.getMessageCase()) {
-                            case SETUP -> bridge.onSetup(m.getSetup());
-                            case EXECUTE -> bridge.onTask(m.getExecute());
-                            case EXIT -> bridge.onStop();
-                            case CANCEL -> bridge.onCancel(m.getCancel());
-                            default -> {}
-                          }
+          StreamObserver<byte[]> toNode =
+              ClientCalls.asyncBidiStreamingCall(
+                  nodeChannel.newCall(ATTACH, CallOptions.DEFAULT),
+                  new StreamObserver<>() {
+                    @Override
+                    public void onNext(byte[] m) {
+                      WorkerFrames.Field f = WorkerFrames.unwrap(m);
+                      try {
+                        switch (f.number()) {
+                          case NodeMessage.SETUP_FIELD_NUMBER ->
+                              bridge.onSetup(WorkerSetup.parseFrom(f.payload()));
+                          case NodeMessage.EXECUTE_FIELD_NUMBER -> bridge.onTask(f.payload());
+                          case NodeMessage.EXIT_FIELD_NUMBER -> bridge.onStop();
+                          case NodeMessage.CANCEL_FIELD_NUMBER ->
+                              bridge.onCancel(CancelTask.parseFrom(f.payload()));
+                          default -> {}
                         }
+                      } catch (InvalidProtocolBufferException e) {
+                        LOG.error("bad message from the node manager", e);
+                        bridge.onStop();
+                      }
+                    }
 
-                        @Override
-                        public void onError(Throwable t) {
-                          LOG.info("channel to node manager failed: {}", t.toString());
-                          bridge.onStop();
-                        }
+                    @Override
+                    public void onError(Throwable t) {
+                      LOG.info("channel to node manager failed: {}", t.toString());
+                      bridge.onStop();
+                    }
 
-                        @Override
-                        public void onCompleted() {
-                          bridge.onStop();
-                        }
-                      });
+                    @Override
+                    public void onCompleted() {
+                      bridge.onStop();
+                    }
+                  });
           bridge.attach(toNode);
           bridge.send(
               WorkerMessage.newBuilder()
@@ -96,7 +114,8 @@ public final class WorkerMain {
                           .setWorkerId(workerId)
                           .setPid((int) ProcessHandle.current().pid())
                           .setDirectAddress(directAddress))
-                  .build());
+                  .build()
+                  .toByteArray());
         });
 
     ScheduledExecutorService flusher =
