@@ -79,6 +79,9 @@ class DirectCalls:
         self._watches = []
         self._pushes_in_flight = 0  # over all routes
         self._closed = False
+        # Woken on every answer while a ray.get of several pushed calls waits (await_answers).
+        self._answer_cond = threading.Condition(threading.Lock())
+        self._early_waiters = 0
 
     # ------------------------------------------------------------------ submitting
 
@@ -208,6 +211,9 @@ class DirectCalls:
             pending.done.set()
         for _, _, _, pending in failed_over:
             pending.done.set()
+        if self._early_waiters:
+            with self._answer_cond:
+                self._answer_cond.notify_all()
         if failure is not None and not self._closed:
             code = failure.code() if isinstance(failure, grpc.RpcError) else None
             if code not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
@@ -229,15 +235,49 @@ class DirectCalls:
             if pending is not None:
                 pending.forgotten.add(object_id)
 
-    def await_answers(self, object_ids, deadline: Optional[float]) -> bool:
-        """Waits for the answers of pushed calls among ``object_ids``; False on timeout."""
+    def all_pushed(self, object_ids) -> bool:
+        """Whether every one of ``object_ids`` is a return of a pushed call not answered yet."""
         with self._lock:
-            waits = {id(p): p for p in (self._pending.get(i) for i in object_ids) if p is not None}
-        for pending in waits.values():
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if not pending.done.wait(remaining):
-                return False
-        return True
+            pending = self._pending
+            return all(i in pending for i in object_ids)
+
+    def await_answers(self, object_ids, deadline: Optional[float], stop=None) -> bool:
+        """Waits for the answers of pushed calls among ``object_ids``; False on timeout.
+
+        ``stop(object_id)``, asked about each answered id, ends the wait early when true (a
+        ``ray.get`` of several objects stops at the first error, as Ray's does).
+        """
+        waits, by_pending = {}, {}
+        with self._lock:
+            for object_id in object_ids:
+                p = self._pending.get(object_id)
+                if p is not None:
+                    waits[id(p)] = p
+                    by_pending.setdefault(id(p), []).append(object_id)
+        if stop is None or len(waits) <= 1:
+            for pending in waits.values():
+                remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+                if not pending.done.wait(remaining):
+                    return False
+            return True
+        with self._answer_cond:
+            self._early_waiters += 1
+            try:
+                while True:
+                    unanswered = False
+                    for key, pending in waits.items():
+                        if not pending.done.is_set():
+                            unanswered = True
+                        elif any(stop(i) for i in by_pending[key]):
+                            return True
+                    if not unanswered:
+                        return True
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        return False
+                    self._answer_cond.wait(remaining)
+            finally:
+                self._early_waiters -= 1
 
     def close(self) -> None:
         with self._lock:
