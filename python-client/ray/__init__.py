@@ -8,8 +8,10 @@ control service) is Java; tasks run in worker JVMs that embed CPython through Je
 __version__ = "0.1.0"
 
 from ray import (
+    cloudpickle,  # noqa: E402
     exceptions,  # noqa: E402
     job_config,  # noqa: E402
+    types,  # noqa: E402
 )
 from ray._private.api import (  # noqa: E402
     available_resources,
@@ -40,8 +42,10 @@ __all__ = [
     "available_resources",
     "cancel",
     "cluster_resources",
+    "cloudpickle",
     "exceptions",
     "job_config",
+    "types",
     "get",
     "get_gpu_ids",
     "get_runtime_context",

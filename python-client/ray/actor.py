@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import os
 import pickle
+import types
 from typing import Any, Dict, Optional
 
 from ray import exceptions
@@ -48,11 +49,63 @@ def method(*args, **kwargs):
 def _method_table(cls) -> Dict[str, Dict[str, Any]]:
     """Public methods of an actor class with their default call options."""
     table = {}
-    for name, member in inspect.getmembers(cls, predicate=lambda m: inspect.isfunction(m) or inspect.ismethod(m)):
-        if name.startswith("__") and name not in ("__call__",):
-            continue
+    for name, member in _methods_of(cls):
         table[name] = dict(getattr(member, "__ray_method_options__", {}))
     return table
+
+
+def _methods_of(cls):
+    return [
+        (name, member)
+        for name, member in inspect.getmembers(cls, predicate=lambda m: inspect.isfunction(m) or inspect.ismethod(m))
+        if not name.startswith("__") or name == "__call__"
+    ]
+
+
+class _Default:
+    """Stands for a parameter's default value in a method's signature kept by handles."""
+
+    def __repr__(self) -> str:
+        return "<default>"
+
+
+def _signature_table(cls) -> Dict[str, Optional[tuple]]:
+    """Per method, its parameters as (name, kind, has_default) without ``self``: enough to check a
+    call's arguments at ``.remote()`` as Ray does, and picklable whatever the defaults are."""
+    table: Dict[str, Optional[tuple]] = {}
+    for name, member in _methods_of(cls):
+        try:
+            params = list(inspect.signature(member).parameters.values())
+        except (TypeError, ValueError):  # no signature to check against
+            table[name] = None
+            continue
+        bound = inspect.ismethod(member) or isinstance(inspect.getattr_static(cls, name, None), staticmethod)
+        if not bound and params and params[0].kind in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
+            params = params[1:]
+        table[name] = tuple((p.name, int(p.kind), p.default is not p.empty) for p in params)
+    return table
+
+
+_SIGNATURES: Dict[tuple, inspect.Signature] = {}
+
+
+def _check_call(params: Optional[tuple], args, kwargs) -> None:
+    """Raises TypeError (inspect's message, as Ray's) when the arguments do not fit."""
+    if params is None:
+        return
+    sig = _SIGNATURES.get(params)
+    if sig is None:
+        default = _Default()
+        sig = inspect.Signature(
+            [
+                inspect.Parameter(
+                    name, inspect._ParameterKind(kind), default=default if has_default else inspect.Parameter.empty
+                )
+                for name, kind, has_default in params
+            ]
+        )
+        _SIGNATURES[params] = sig
+    sig.bind(*args, **kwargs)
 
 
 def _is_async(cls) -> bool:
@@ -62,21 +115,61 @@ def _is_async(cls) -> bool:
     )
 
 
-class ActorClass:
-    """What @ray.remote returns for a class. Create an actor with ``.remote(...)``."""
+class ActorClassInheritanceException(TypeError):
+    """Raised when a class statement names an actor class as a base (not supported, as in Ray)."""
 
-    def __init__(self, cls, options: Dict[str, Any]):
+
+class ActorClass:
+    """What @ray.remote returns for a class. Create an actor with ``.remote(...)``.
+
+    Each one is an instance of a class made for it that derives from both ActorClass and the
+    user's class, so that the user's class attributes, static methods and class methods are
+    reachable on it (``Counter.LIMIT``, ``Counter.make()``), as in Ray. Our own attributes are
+    named ``_ray_*`` to stay clear of the user's.
+    """
+
+    def __init__(self, name, bases, attrs):
+        # Reached only from a class statement whose bases include an actor class: Python then
+        # builds the new class by calling the actor class's type. Actor classes themselves are
+        # made by _from_class, which does not call __init__.
+        for base in bases:
+            if isinstance(base, ActorClass):
+                raise ActorClassInheritanceException(
+                    f"Attempted to define subclass '{name}' of actor class '{base.__name__}'. "
+                    "Inheriting from actor classes is not currently supported. You can instead inherit from a "
+                    "non-actor base class and make the derived class an actor class (with @ray.remote)."
+                )
+        raise TypeError("ActorClass is not meant to be instantiated; apply @ray.remote to a class instead")
+
+    @staticmethod
+    def _from_class(cls, options: Dict[str, Any]) -> ActorClass:
         validate_actor_options(options, in_options=False)
-        self._cls = cls
-        self._default_options = {**actor_defaults(), **options}
-        self._methods = _method_table(cls)
-        self._is_async = _is_async(cls)
-        self._exported = task_spec.ExportedOnce()
-        self._env = TaskEnvCache(self._default_options.get("runtime_env"))
+        name = f"ActorClass({cls.__name__})"
         try:
-            self._init_signature = inspect.signature(cls.__init__)
+            derived = types.new_class(
+                name, (ActorClass, cls), exec_body=lambda ns: ns.update(__module__=cls.__module__)
+            )
+            derived.__qualname__ = name
+            self = object.__new__(derived)
+        except TypeError:
+            # A base whose instance layout or metaclass does not mix with ours (rare): the actor
+            # class works without the user's attributes on it.
+            self = object.__new__(ActorClass)
+        self._ray_setup(cls, options)
+        return self
+
+    def _ray_setup(self, cls, options: Dict[str, Any]) -> None:
+        self._ray_cls = cls
+        self._ray_default_options = {**actor_defaults(), **options}
+        self._ray_methods = _method_table(cls)
+        self._ray_signatures = _signature_table(cls)
+        self._ray_is_async = _is_async(cls)
+        self._ray_exported = task_spec.ExportedOnce()
+        self._ray_env = TaskEnvCache(self._ray_default_options.get("runtime_env"))
+        try:
+            self._ray_init_signature = inspect.signature(cls.__init__)
         except (TypeError, ValueError):  # some extension types have none
-            self._init_signature = None
+            self._ray_init_signature = None
         self.__name__ = cls.__name__
         self.__qualname__ = cls.__qualname__
         self.__module__ = cls.__module__
@@ -88,11 +181,11 @@ class ActorClass:
         )
 
     def remote(self, *args, **kwargs) -> ActorHandle:
-        return self._remote(args, kwargs, self._default_options, self._env)
+        return self._remote(args, kwargs, self._ray_default_options, self._ray_env)
 
     def options(self, **options):
         validate_actor_options(options, in_options=True)
-        merged = {**self._default_options, **options}
+        merged = {**self._ray_default_options, **options}
         actor_class = self
         env = TaskEnvCache(merged.get("runtime_env"))
 
@@ -106,27 +199,28 @@ class ActorClass:
         raise NotImplementedError("Ray DAGs (bind) are not supported")
 
     def _remote(self, args, kwargs, options, env_cache) -> ActorHandle:
-        session = context.require_session()
-        if self._init_signature is not None:
+        session = context.session_or_init()
+        if self._ray_init_signature is not None:
             # Wrong constructor arguments fail here, as in Ray, not later in the worker.
-            self._init_signature.bind(None, *args, **kwargs)
-        function_id = self._exported.get(session, self._cls)
+            self._ray_init_signature.bind(None, *args, **kwargs)
+        function_id = self._ray_exported.get(session, self._ray_cls)
 
         name = options.get("name") or ""
         namespace = options.get("namespace") or session.namespace
         detached = options.get("lifetime") == "detached"
-        max_concurrency = options.get("max_concurrency") or (ASYNC_DEFAULT_MAX_CONCURRENCY if self._is_async else 1)
+        max_concurrency = options.get("max_concurrency") or (ASYNC_DEFAULT_MAX_CONCURRENCY if self._ray_is_async else 1)
         actor_id = os.urandom(12) + session.job_id
         task_id = ids.new_task_id(session.job_id)
         lifetime_id = ids.return_id(task_id, 1)
         state = _HandleState(
             actor_id=actor_id,
             class_name=self.__name__,
-            methods=self._methods,
+            methods=self._ray_methods,
             lifetime_id=lifetime_id,
             max_task_retries=options.get("max_task_retries", 0),
-            is_async=self._is_async,
+            is_async=self._ray_is_async,
             max_concurrency=max_concurrency,
+            signatures=self._ray_signatures,
         )
         if name:
             reply = session.control_call(
@@ -147,7 +241,8 @@ class ActorClass:
             )
             if not reply.registered:
                 if options.get("get_if_exists"):
-                    return ActorHandle._from_state(pickle.loads(reply.existing.handle))
+                    # As Ray (which looks it up with get_actor): a handle that does not keep it alive.
+                    return ActorHandle._weak(pickle.loads(reply.existing.handle))
                 raise exceptions.ActorAlreadyExistsError(
                     f"The name {name} (namespace={namespace}) is already taken. Please use a different name or get "
                     f"the existing actor using ray.get_actor('{name}', namespace='{namespace}')"
@@ -164,7 +259,7 @@ class ActorClass:
         )
         spec.function.language = common.PYTHON
         spec.function.function_id = function_id
-        spec.function.module_name = self.__module__ or ""
+        spec.function.module_name = task_spec.descriptor_module(self.__module__)
         spec.function.function_name = self.__qualname__
         spec.resources.update(placement)
         env = env_cache.get(session)
@@ -175,7 +270,7 @@ class ActorClass:
         creation.max_restarts = options.get("max_restarts", 0)
         creation.max_task_retries = options.get("max_task_retries", 0)
         creation.max_concurrency = max_concurrency
-        creation.is_async = self._is_async
+        creation.is_async = self._ray_is_async
         creation.detached = detached
         creation.name = name
         creation.ray_namespace = namespace
@@ -187,13 +282,15 @@ class ActorClass:
         return handle
 
     def __reduce__(self):
-        return (ActorClass, (self._cls, _user_options(self._default_options, actor_defaults())))
+        return (ActorClass._from_class, (self._ray_cls, _user_options(self._ray_default_options, actor_defaults())))
 
 
 class _HandleState:
     """What is needed to rebuild a handle anywhere (pickled into the actor directory too)."""
 
-    def __init__(self, actor_id, class_name, methods, lifetime_id, max_task_retries, is_async, max_concurrency=1):
+    def __init__(
+        self, actor_id, class_name, methods, lifetime_id, max_task_retries, is_async, max_concurrency=1, signatures=None
+    ):
         self.actor_id = actor_id
         self.class_name = class_name
         self.methods = methods
@@ -202,6 +299,8 @@ class _HandleState:
         self.is_async = is_async
         # Calls that may run at once: callers keep up to this many pushes in flight.
         self.max_concurrency = max_concurrency
+        # Per method, its parameters (see _signature_table), to check arguments at .remote().
+        self.signatures = signatures or {}
 
 
 class ActorHandle:
@@ -209,9 +308,11 @@ class ActorHandle:
 
     Handles can be passed to tasks and actors, returned from them and stored in objects. The
     actor lives while any handle to it exists (unless detached), and dies with its owner.
+    A handle from ``ray.get_actor`` (or ``current_actor``) is weak, as in Ray: neither it nor
+    its copies keep the actor alive.
     """
 
-    def __init__(self, state: _HandleState, lifetime_ref: ObjectRef):
+    def __init__(self, state: _HandleState, lifetime_ref: Optional[ObjectRef]):
         self._state = state
         self._lifetime_ref = lifetime_ref
 
@@ -219,9 +320,13 @@ class ActorHandle:
     def _from_state(cls, state: _HandleState, counted: bool = False) -> ActorHandle:
         return cls(state, ObjectRef(state.lifetime_id, _counted=counted))
 
+    @classmethod
+    def _weak(cls, state: _HandleState) -> ActorHandle:
+        return cls(state, None)
+
     @property
     def _actor_id(self):
-        return _ActorID(self._state.actor_id)
+        return ids.ActorID(self._state.actor_id)
 
     def __getattr__(self, name: str):
         if name in _BUILTIN_METHODS:
@@ -250,20 +355,6 @@ def _rebuild_handle(state, lifetime_ref):
     return ActorHandle(state, lifetime_ref)
 
 
-class _ActorID:
-    def __init__(self, binary: bytes):
-        self._binary = binary
-
-    def binary(self) -> bytes:
-        return self._binary
-
-    def hex(self) -> str:
-        return self._binary.hex()
-
-    def __repr__(self) -> str:
-        return f"ActorID({self.hex()})"
-
-
 class ActorMethod:
     """``handle.method``: call it with ``.remote(...)``."""
 
@@ -284,8 +375,10 @@ class ActorMethod:
         return ActorMethod(self._handle, self._name, merged)
 
     def remote(self, *args, **kwargs):
-        session = context.require_session()
+        session = context.session_or_init()
         state = self._handle._state
+        # Wrong arguments fail here, as in Ray, not later in the actor.
+        _check_call(getattr(state, "signatures", {}).get(self._name), args, kwargs)
         num_returns = self._options.get("num_returns")
         num_returns = 1 if num_returns is None else num_returns
         task_id = ids.new_task_id(session.job_id)
@@ -329,7 +422,7 @@ def get_actor(name: str, namespace: Optional[str] = None) -> ActorHandle:
         raise ValueError("Please supply a non-empty value to get_actor")
     if namespace is not None and not isinstance(namespace, str):
         raise TypeError(f"namespace must be a string, got {type(namespace).__name__}")
-    session = context.require_session()
+    session = context.session_or_init()
     ns = namespace if namespace is not None else session.namespace
     reply = session.control_call(
         "GetNamedActor", control.GetNamedActorRequest(name=name, ray_namespace=ns), control.GetNamedActorReply
@@ -340,12 +433,12 @@ def get_actor(name: str, namespace: Optional[str] = None) -> ActorHandle:
             "actor you didn't create. 2. The named actor died. 3. You did not use a namespace matching the "
             f"namespace of the actor (looked in namespace '{ns}')."
         )
-    return ActorHandle._from_state(pickle.loads(reply.actor.handle))
+    return ActorHandle._weak(pickle.loads(reply.actor.handle))
 
 
 def kill(actor: ActorHandle, *, no_restart: bool = True) -> None:
     """Stops an actor at once: running calls fail, and it restarts only if no_restart=False allows."""
     if not isinstance(actor, ActorHandle):
         raise ValueError(f"ray.kill() only supported for actors. For tasks, try ray.cancel(). Got: {type(actor)}.")
-    session = context.require_session()
+    session = context.session_or_init()
     session.outbox.kill_actor(actor._state.actor_id, no_restart)

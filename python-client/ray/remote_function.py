@@ -75,7 +75,7 @@ class RemoteFunction:
         return _Bound()
 
     def _remote(self, args, kwargs, options, env_cache):
-        session = context.require_session()
+        session = context.session_or_init()
         if self._signature is not None:
             # Wrong arguments fail here, as in Ray, not later inside the worker.
             self._signature.bind(*args, **kwargs)
@@ -105,7 +105,7 @@ class RemoteFunction:
             spec.retry_exceptions = bool(retry)
         spec.function.language = common.PYTHON
         spec.function.function_id = function_id
-        spec.function.module_name = self.__module__ or ""
+        spec.function.module_name = task_spec.descriptor_module(self.__module__)
         spec.function.function_name = self.__qualname__
         spec.resources.update(resource_demand(options))
         env = env_cache.get(session)

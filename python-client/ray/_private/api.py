@@ -468,6 +468,15 @@ def is_initialized() -> bool:
     return context.current_session() is not None
 
 
+def _auto_init() -> None:
+    with _lock:
+        if context.current_session() is None:
+            init()
+
+
+context.auto_init = _auto_init
+
+
 # ----------------------------------------------------------------------------- objects
 
 
@@ -485,7 +494,7 @@ def _check_timeout(timeout) -> Optional[float]:
 
 def get(object_refs, *, timeout: Optional[float] = None):
     """Waits for the values of one ObjectRef or a list of them."""
-    session = context.require_session()
+    session = context.session_or_init()
     single = isinstance(object_refs, ObjectRef)
     refs = [object_refs] if single else object_refs
     if not isinstance(refs, list):
@@ -503,7 +512,7 @@ def get(object_refs, *, timeout: Optional[float] = None):
 
 def put(value, *, _owner=None) -> ObjectRef:
     """Stores a value in the cluster's object store; returns its ObjectRef."""
-    session = context.require_session()
+    session = context.session_or_init()
     if _owner is not None:
         raise ValueError("The experimental `_owner` argument to `ray.put` has been removed in Ray 2.56.")
     if isinstance(value, ObjectRef):
@@ -535,7 +544,7 @@ def wait(
                     f"wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, got list containing {type(r)}"
                 )
     object_ids = [r._id for r in object_refs]
-    session = context.require_session()
+    session = context.session_or_init()
     if len(object_refs) == 0:
         return [], []
     if len(object_ids) != len(set(object_ids)):
@@ -569,7 +578,7 @@ def cancel(ray_waitable, *, force: bool = False, recursive: bool = True) -> None
     ray.get then raises TaskCancelledError. A finished task keeps its value. Cancelled tasks
     are not retried. recursive=True also cancels the tasks it submitted.
     """
-    session = context.require_session()
+    session = context.session_or_init()
     if not isinstance(ray_waitable, ObjectRef):
         raise TypeError(
             f"ray.cancel() only supported for object refs. For actors, try ray.kill(). Got: {type(ray_waitable)}."
@@ -582,7 +591,7 @@ def cancel(ray_waitable, *, force: bool = False, recursive: bool = True) -> None
 
 def get_gpu_ids() -> list:
     """The GPU ids leased to the calling task or actor (empty in a driver, as in Ray)."""
-    session = context.require_session()
+    session = context.session_or_init()
     if session.mode != WORKER_MODE:
         return []
     leased = context.task_context.gpu_ids
@@ -648,66 +657,29 @@ def _sum(maps) -> Dict[str, float]:
 
 
 def remote(*args, **kwargs):
-    """``@ray.remote`` or ``@ray.remote(**options)`` on a function."""
+    """``@ray.remote`` or ``@ray.remote(**options)`` on a function or a class."""
     from ray._private.options import REMOTE_DECORATOR_ERROR
     from ray.actor import ActorClass
     from ray.remote_function import RemoteFunction
 
     def make(target, options):
         if inspect.isclass(target):
-            return ActorClass(target, options)
+            return ActorClass._from_class(target, options)
         if not callable(target):
             raise TypeError("The @ray.remote decorator must be applied to either a function or a class.")
         return RemoteFunction(target, options)
 
     if len(args) == 1 and not kwargs and callable(args[0]):
         return make(args[0], {})
-    if args:
-        raise TypeError(REMOTE_DECORATOR_ERROR)
+    if args or not kwargs:
+        # Positional arguments, or empty parentheses (@ray.remote()): Ray's AssertionError.
+        raise AssertionError(REMOTE_DECORATOR_ERROR)
     # Options are checked when the decorator is applied, against the kind of target (as Ray).
     return lambda target: make(target, kwargs)
 
 
-class RuntimeContext:
-    """ray.get_runtime_context(): who and where the caller is."""
+def get_runtime_context():
+    """Who and where the caller is: a ray.runtime_context.RuntimeContext."""
+    from ray.runtime_context import RuntimeContext
 
-    def __init__(self, session: Session):
-        self._session = session
-
-    def get_job_id(self) -> str:
-        return self._session.job_id.hex()
-
-    def get_node_id(self) -> str:
-        return self._session.node_id.hex()
-
-    def get_worker_id(self) -> str:
-        return self._session.client_id.hex()
-
-    def get_task_id(self) -> Optional[str]:
-        tid = context.task_context.task_id
-        return tid.hex() if tid else None
-
-    def get_namespace(self) -> str:
-        return self._session.namespace
-
-    def is_canceled(self) -> bool:
-        """Whether ray.cancel reached the task running on this thread (for actor methods that
-        stop early on request: a running ordered or threaded actor call is not interrupted)."""
-        if self._session.mode != WORKER_MODE:
-            raise RuntimeError(
-                f"This method is only available when the process is a worker. Current mode: {self._session.mode}"
-            )
-        from ray._private.workers import actor_runtime, cancellation
-
-        runtime = actor_runtime.current()
-        if runtime is not None and runtime.is_async:
-            raise RuntimeError("This method is not supported in an async actor.")
-        return cancellation.registry.is_cancelled(context.task_context.task_id)
-
-    @property
-    def namespace(self) -> str:
-        return self._session.namespace
-
-
-def get_runtime_context() -> RuntimeContext:
-    return RuntimeContext(context.require_session())
+    return RuntimeContext(context.session_or_init())

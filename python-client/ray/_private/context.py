@@ -7,6 +7,7 @@ without importing the rest of the client.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import List, Optional, Union
 
@@ -24,6 +25,21 @@ def set_session(session) -> None:
         _session = session
 
 
+# Set by ray._private.api: ray.init() with no arguments. APIs that Ray starts (or joins) a
+# cluster for on first use call session_or_init() instead of require_session().
+auto_init = None
+
+
+def session_or_init():
+    """The connected session; as Ray, a process with none first runs ray.init() (unless
+    RAY_ENABLE_AUTO_CONNECT=0): it starts a local cluster, or joins RAY_ADDRESS or the one
+    `ray start` recorded."""
+    s = _session
+    if (s is None or not s.connected) and auto_init is not None and os.environ.get("RAY_ENABLE_AUTO_CONNECT") != "0":
+        auto_init()
+    return require_session()
+
+
 def require_session():
     """The connected session, or the exception Ray raises when there is none."""
     s = _session
@@ -38,6 +54,9 @@ class TaskContext(threading.local):
 
     task_id: Optional[bytes] = None
     task_name: str = ""
+    # The TaskSpec running on this thread (ray.get_runtime_context() reads its name, function
+    # and resources), or None.
+    spec = None
     # GPU ids leased to the running plain task (None: it runs no plain task).
     gpu_ids: Optional[List[Union[int, str]]] = None
 

@@ -93,6 +93,9 @@ class _Answer:
         self._lock.acquire()
         self._set = False
 
+    def is_set(self) -> bool:
+        return self._set
+
     def set(self) -> None:
         if not self._set:
             self._set = True
@@ -108,6 +111,26 @@ class _Answer:
                 self._lock.release()
                 return True
         return self._set
+
+
+class _Pulse:
+    """A wake-up for one waiter at a time, safe to interrupt (see _Answer): ``pulse()`` lets
+    the current or next ``wait`` through; pulses while nobody waits collapse into one."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self):
+        self._lock = _thread.allocate_lock()
+        self._lock.acquire()
+
+    def pulse(self) -> None:
+        try:
+            self._lock.release()
+        except RuntimeError:
+            pass  # already pulsed
+
+    def wait(self, timeout: float) -> None:
+        self._lock.acquire(timeout=max(0.0, timeout))
 
 
 class _Pending:
@@ -140,6 +163,9 @@ class DirectCalls:
         self._lease_retry_at: Dict[tuple, float] = {}
         self._reaper: Optional[threading.Thread] = None
         self._reaper_wake = threading.Condition(self._lock)
+        # Pulsed on every answer, for a ray.get of several pushed calls that stops at the
+        # first error (await_answers).
+        self._any_answer = _Pulse()
 
     # ------------------------------------------------------------------ submitting
 
@@ -314,6 +340,7 @@ class DirectCalls:
                 lease.idle_since = time.monotonic()
         for _, _, _, pending in batch:
             pending.done.set()
+        self._any_answer.pulse()
         if lost and not self._closed:
             outbox = self._session.outbox
             if failure is not None and not _worker_gone(failure):
@@ -363,6 +390,7 @@ class DirectCalls:
             pending.done.set()
         for _, _, _, pending in failed_over:
             pending.done.set()
+        self._any_answer.pulse()
         if failure is not None and not self._closed:
             if not _worker_gone(failure):
                 # The worker is alive but did not take the calls: the node fails them. (A worker
@@ -416,15 +444,44 @@ class DirectCalls:
             if pending is not None:
                 pending.forgotten.add(object_id)
 
-    def await_answers(self, object_ids, deadline: Optional[float]) -> bool:
-        """Waits for the answers of pushed calls among ``object_ids``; False on timeout."""
+    def all_pushed(self, object_ids) -> bool:
+        """Whether every one of ``object_ids`` is a return of a pushed call not answered yet."""
         with self._lock:
-            waits = {id(p): p for p in (self._pending.get(i) for i in object_ids) if p is not None}
-        for pending in waits.values():
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if not pending.done.wait(remaining):
+            pending = self._pending
+            return all(i in pending for i in object_ids)
+
+    def await_answers(self, object_ids, deadline: Optional[float], stop=None) -> bool:
+        """Waits for the answers of pushed calls among ``object_ids``; False on timeout.
+
+        ``stop(object_id)``, asked about each answered id, ends the wait early when true (a
+        ``ray.get`` of several objects stops at the first error, as Ray's does).
+        """
+        waits, by_pending = {}, {}
+        with self._lock:
+            for object_id in object_ids:
+                p = self._pending.get(object_id)
+                if p is not None:
+                    waits[id(p)] = p
+                    by_pending.setdefault(id(p), []).append(object_id)
+        if stop is None or len(waits) <= 1:
+            for pending in waits.values():
+                remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+                if not pending.done.wait(remaining):
+                    return False
+            return True
+        while True:
+            unanswered = False
+            for key, pending in waits.items():
+                if not pending.done.is_set():
+                    unanswered = True
+                elif any(stop(i) for i in by_pending[key]):
+                    return True
+            if not unanswered:
+                return True
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
                 return False
-        return True
+            self._any_answer.wait(0.1 if remaining is None else min(remaining, 0.1))
 
     def close(self) -> None:
         with self._lock:

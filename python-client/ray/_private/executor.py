@@ -84,7 +84,7 @@ class TaskExecutor:
             return self._complete(spec, None, error, False), None
         restore = self._lease_gpus(spec)
         try:
-            result, error, cancelled = self._invoke(prepared, spec.task_id)
+            result, error, cancelled = self._invoke(prepared, spec)
         finally:
             context.task_context.gpu_ids = None
         created = spec.HasField("actor_creation") and error is None and not cancelled
@@ -113,7 +113,7 @@ class TaskExecutor:
 
         def call():
             # On the thread (or in the asyncio task) that runs the call.
-            _enter(prepared.log_name, task_id)
+            _enter(prepared.log_name, spec)
             mode = prepared.cancel_mode
             loop, task = runtime.current_task() if mode == cancellation.ASYNC else (None, None)
             if cancellation.registry.start(task_id, mode, loop, task):
@@ -152,9 +152,10 @@ class TaskExecutor:
             return None, e
 
     @staticmethod
-    def _invoke(prepared: _Prepared, task_id: bytes):
+    def _invoke(prepared: _Prepared, spec):
         """Runs the call on this thread; returns (result, error, cancelled)."""
-        _enter(prepared.log_name, task_id)
+        task_id = spec.task_id
+        _enter(prepared.log_name, spec)
         try:
             if prepared.cancel_mode is None:
                 try:
@@ -175,6 +176,8 @@ class TaskExecutor:
             # exit_actor(), or sys.exit() in a method (as Ray: the actor dies, not restarted).
             # The caller observes the actor's death rather than a value.
             finished.actor_exit = True
+            # The process ends with the actor, as in Ray: its atexit handlers run now.
+            _run_atexit_handlers()
             message = EXIT_ACTOR_MESSAGE if exit_actor else SYS_EXIT_ACTOR_MESSAGE
             for object_id in return_ids:
                 finished.returns.append(_engine_error(object_id, "ActorDiedError", message))
@@ -187,7 +190,9 @@ class TaskExecutor:
             error = exceptions.RaySystemError(f"{type(error).__name__} raised in an actor method thread: {error}")
         if error is None and spec.HasField("actor_creation"):
             c = spec.actor_creation
-            actor_runtime.install(actor_runtime.ActorRuntime(result, c.class_name, c.max_concurrency, c.is_async))
+            created = actor_runtime.ActorRuntime(result, c.class_name, c.max_concurrency, c.is_async)
+            created.describe(spec)
+            actor_runtime.install(created)
             result = None
         try:
             if error is None:
@@ -342,9 +347,17 @@ class TaskExecutor:
     def _store_error(self, object_id: bytes, error: exceptions.RayTaskError, fence=None) -> common.ObjectValue:
         # The cause travels only if it survives a round trip (pickling an exception works for
         # classes whose __init__ cannot be re-run from their args, unpickling then fails).
-        # Otherwise the driver still gets a RayTaskError with the remote traceback as text.
-        if error.cause is not None and not _round_trips(error.cause):
-            error.cause = None
+        # Otherwise, as in Ray, the cause is a RayError that describes it, and the driver gets
+        # a plain RayTaskError with the remote traceback as text.
+        if error.cause is not None and not isinstance(error.cause, exceptions.RayError):
+            problem = _round_trip_problem(error.cause)
+            if problem is not None:
+                cls = type(error.cause)
+                error.cause = exceptions.RayError(
+                    f"Exception {cls.__module__}.{cls.__name__} isn't serializable: {problem}.\n"
+                    f"Original exception details:\n{error.traceback_str}"
+                )
+                error._cause_cls_name = "RayError"
         return self._session.store_return(error, object_id, fmt=common.ERROR, fence=fence)
 
 
@@ -397,20 +410,32 @@ def _builtin_method(name: str):
     return None
 
 
-def _enter(log_name: str, task_id: bytes) -> None:
+def _enter(log_name: str, spec) -> None:
     ctx = context.task_context
-    ctx.task_name, ctx.task_id = log_name, task_id
+    ctx.task_name, ctx.task_id, ctx.spec = log_name, spec.task_id, spec
 
 
 def _leave() -> None:
     ctx = context.task_context
-    ctx.task_id, ctx.task_name = None, ""
+    ctx.task_id, ctx.task_name, ctx.spec = None, "", None
 
 
 def _actor_exit_type():
     from ray.actor import _ActorExit
 
     return _ActorExit
+
+
+def _run_atexit_handlers() -> None:
+    """Runs (and clears) the atexit handlers registered in this process. The embedded
+    interpreter is never finalized, so they would not run otherwise; a failing handler is
+    reported by atexit itself and does not stop the others."""
+    import atexit
+
+    try:
+        atexit._run_exitfuncs()
+    except BaseException:  # noqa: BLE001 - the actor ends regardless
+        pass
 
 
 def _engine_error(object_id: bytes, error_type: str, message: str) -> common.ObjectValue:
@@ -420,9 +445,10 @@ def _engine_error(object_id: bytes, error_type: str, message: str) -> common.Obj
     return value
 
 
-def _round_trips(value) -> bool:
+def _round_trip_problem(value) -> Optional[str]:
+    """Why ``value`` does not survive pickling and unpickling, or None if it does."""
     try:
         serialization.deserialize(memoryview(serialization.serialize(value).to_bytes()))
-        return True
-    except Exception:  # noqa: BLE001 - any failure means "does not travel"
-        return False
+        return None
+    except Exception as e:  # noqa: BLE001 - any failure means "does not travel"
+        return str(e)

@@ -33,3 +33,46 @@ def new_put_id() -> bytes:
 
 def new_unique_id() -> bytes:
     return os.urandom(UNIQUE_ID_SIZE)
+
+
+class BaseID:
+    """An id as Ray's API hands it out (``JobID``, ``NodeID``, ...): binary() and hex()."""
+
+    __slots__ = ("_binary",)
+
+    def __init__(self, binary: bytes):
+        self._binary = binary
+
+    def binary(self) -> bytes:
+        return self._binary
+
+    def hex(self) -> str:
+        return self._binary.hex()
+
+    def is_nil(self) -> bool:
+        return not any(self._binary)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.hex()})"
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and other._binary == self._binary
+
+    def __hash__(self) -> int:
+        return hash(self._binary)
+
+
+class JobID(BaseID):
+    __slots__ = ()
+
+
+class NodeID(BaseID):
+    __slots__ = ()
+
+
+class TaskID(BaseID):
+    __slots__ = ()
+
+
+class ActorID(BaseID):
+    __slots__ = ()

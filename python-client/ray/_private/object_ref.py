@@ -78,6 +78,13 @@ class ObjectRef:
         threading.Thread(target=resolve, daemon=True).start()
         return fut
 
+    def as_future(self):
+        """An asyncio.Future that completes with the value (or its error), on the current
+        event loop (as Ray's ObjectRef.as_future)."""
+        import asyncio
+
+        return asyncio.wrap_future(self.future())
+
     def __await__(self):
         import asyncio
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Dict, Optional, Tuple
 
 _NoneType = type(None)
@@ -87,6 +88,86 @@ def _retry_exceptions_problem(v) -> Optional[str]:
     return "retry_exceptions must be either a boolean or a list of exceptions"
 
 
+# Label syntax, as Ray's (Kubernetes') labels: a name is 1-63 characters, alphanumeric at both
+# ends, with '-', '_' and '.' between; a key may have a DNS-style prefix ("example.com/name").
+_LABEL_NAME = re.compile(r"[A-Za-z0-9](?:[-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?")
+_LABEL_NAME_RULE = (
+    "must be 63 chars or less beginning and ending with an alphanumeric character ([a-z0-9A-Z]) with "
+    "dashes (-), underscores (_),dots (.), and alphanumerics between."
+)
+_SELECTOR_OPERATORS = {"in"}
+
+
+def _label_key_problem(key) -> Optional[str]:
+    if not isinstance(key, str):
+        raise TypeError(f"label_selector keys must be strings, got {type(key).__name__} {key!r}")
+    prefix, slash, name = key.rpartition("/")
+    if slash and (len(prefix) > 253 or not all(_LABEL_NAME.fullmatch(part) for part in prefix.split("."))):
+        return (
+            f"Invalid label key prefix `{prefix}`. Prefix must be a series of DNS labels "
+            "separated by dots (.), not longer than 253 characters in total."
+        )
+    if not _LABEL_NAME.fullmatch(name):
+        return f"Invalid label key name `{name}`. Name {_LABEL_NAME_RULE}"
+    return None
+
+
+def _selector_value_ok(value: str) -> bool:
+    """``v``, ``!v``, ``in(v1,v2)`` or ``!in(v1, v2)``; the empty string matches an absent label."""
+    if value == "":
+        return True
+    body = value[1:] if value.startswith("!") else value
+    for op in _SELECTOR_OPERATORS:
+        if body.startswith(op + "(") and body.endswith(")"):
+            items = body[len(op) + 1 : -1].split(",")
+            return all(
+                _LABEL_NAME.fullmatch(item[1:] if i and item.startswith(" ") else item) for i, item in enumerate(items)
+            )
+    return _LABEL_NAME.fullmatch(body) is not None
+
+
+def _label_selector_problem(selector) -> Optional[str]:
+    if selector is None:
+        return None
+    for key, value in selector.items():
+        problem = _label_key_problem(key)
+        if problem:
+            return problem
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise TypeError(f"label_selector values must be strings, got {type(value).__name__} {value!r}")
+        if not _selector_value_ok(value):
+            return (
+                f"Invalid label selector value `{value}`. The label selector value should contain optional "
+                f"operators and a label value. Supported operators are: ! and {_SELECTOR_OPERATORS}. "
+                f"Value {_LABEL_NAME_RULE}"
+            )
+    return None
+
+
+def _fallback_strategy_problem(strategies) -> Optional[str]:
+    """Ray's rules: a list of non-empty dicts whose only key (so far) is label_selector."""
+    if strategies is None:
+        return None
+    for strategy in strategies:
+        if not isinstance(strategy, dict):
+            return "Each element in fallback_strategy must be a dictionary."
+        if not strategy:
+            return "Empty dictionary found in `fallback_strategy`."
+        for key in strategy:
+            if key != "label_selector":
+                return f"Unsupported option found: '{key}'. Only ['label_selector'] is currently supported."
+        selector = strategy.get("label_selector")
+        if selector:
+            if not isinstance(selector, dict):
+                return 'The value of "label_selector" must be a dictionary.'
+            problem = _label_selector_problem(selector)
+            if problem:
+                return problem
+    return None
+
+
 def _runtime_env_problem(env) -> Optional[str]:
     """Checked when the decorator or .options() is applied; raises Ray's TypeError/ValueError."""
     from ray._private import runtime_env
@@ -108,7 +189,8 @@ COMMON_OPTIONS: Dict[str, _Option] = {
     "resources": _Option((dict, _NoneType), _resources_problem),
     "runtime_env": _Option((dict, _NoneType), lambda v: _runtime_env_problem(v)),
     "scheduling_strategy": _Option((object,)),
-    "label_selector": _Option((dict, _NoneType)),
+    "label_selector": _Option((dict, _NoneType), _label_selector_problem),
+    "fallback_strategy": _Option((list, _NoneType), _fallback_strategy_problem),
     "enable_task_events": _Option((bool,), default=True),
     "_labels": _Option((dict, _NoneType)),
 }
@@ -156,6 +238,7 @@ _NOT_YET = {
     "placement_group_capture_child_tasks": bool,
     "scheduling_strategy": lambda v: v not in (None, "DEFAULT"),
     "label_selector": bool,
+    "fallback_strategy": bool,
     "_labels": bool,
     "concurrency_groups": bool,
     "max_pending_calls": lambda v: v not in (None, -1),

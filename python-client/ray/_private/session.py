@@ -34,6 +34,9 @@ from ray.rpc import node_manager_pb2 as nm
 NODE_MANAGER = "ray.rpc.NodeManagerService/"
 CONTROL = "ray.rpc.ControlService/"
 
+# How long past a ray.wait timeout the node's answer is awaited before wait returns without it.
+WAIT_SLACK_S = 0.05
+
 DRIVER_MODE = "driver"
 WORKER_MODE = "worker"
 
@@ -197,14 +200,26 @@ class Session:
         # Snapshot what is cached now: entries may be evicted by another thread meanwhile.
         known: Dict[bytes, Optional[common.ObjectValue]] = {i: cache.get(i) for i in object_ids}
         missing = [i for i, v in known.items() if v is None]
-        if missing and self.direct is not None:
-            # Answers of calls pushed to actors' workers arrive here, not from the node.
+        if missing and len(known) > 1:
+            # As Ray: an error already known is raised without waiting for the other objects.
+            self._raise_known_error(object_ids, known)
+        if missing and self.direct is not None and self.direct.all_pushed(missing):
+            # Answers of calls pushed to actors' workers arrive here, not from the node. (When
+            # some of the missing objects come from elsewhere, the node is asked for all of
+            # them: it learns pushed calls' answers too, and answers as soon as one is an error.)
             deadline = None if timeout is None else time.monotonic() + timeout
-            if not self.direct.await_answers(missing, deadline):
+            # With several objects, a pushed call that failed (or whose answer must be read from
+            # the node) ends this wait early: see above.
+            answered = self.direct.await_answers(
+                missing, deadline, (lambda i: not _is_value(cache.get(i))) if len(known) > 1 else None
+            )
+            if not answered:
                 raise exceptions.GetTimeoutError("Get timed out: some object(s) not ready.")
             for i in missing:
                 known[i] = cache.get(i)
             missing = [i for i, v in known.items() if v is None]
+            if missing and len(known) > 1:
+                self._raise_known_error(object_ids, known)
             if deadline is not None:
                 timeout = max(0.0, deadline - time.monotonic())
         node_pinned = set()
@@ -223,6 +238,9 @@ class Session:
             reply = self._read("GetObjects", req, nm.GetObjectsReply, timeout, carried)
             if reply.timed_out:
                 raise exceptions.GetTimeoutError("Get timed out: some object(s) not ready.")
+            if reply.failed:
+                # The node answered early: one of the objects holds an error (only those came).
+                self._raise_first_error(object_ids, reply.objects)
             for v in reply.objects:
                 known[v.object_id] = v
                 node_pinned.add(v.object_id)  # the node pinned each fetched arena object once
@@ -241,6 +259,27 @@ class Session:
             raise error
         return values
 
+    def _raise_known_error(self, object_ids, known) -> None:
+        """Raises the first error among the values already at hand (in request order), if any."""
+        errors = [v for v in known.values() if _is_error_value(v)]
+        if errors:
+            self._raise_first_error(object_ids, errors, pinned_by_node=False)
+
+    def _raise_first_error(self, object_ids, values, pinned_by_node: bool = True) -> None:
+        """Raises the error of the first of ``object_ids`` among ``values`` (error values).
+
+        Every value is decoded: the node pinned each arena value it sent, once per occurrence.
+        """
+        raised = {}
+        for v in values:
+            decoded = self._decode_guarded(v, pinned_by_node)
+            if isinstance(decoded, _StoredError):
+                raised.setdefault(v.object_id, decoded.exception)
+        for object_id in object_ids:
+            if object_id in raised:
+                raise raised[object_id]
+        raise exceptions.RaySystemError("the node reported an error among the objects but sent none")
+
     def value_of(self, v: common.ObjectValue):
         """The value the node attached for us (an arena value is pinned for this process);
         raises a stored error as ray.get would."""
@@ -249,17 +288,18 @@ class Session:
             raise value.exception
         return value
 
-    def _read(self, method: str, req, reply_type, timeout: Optional[float], carried):
+    def _read(self, method: str, req, reply_type, timeout: Optional[float], carried, slack: float = 60.0):
         """A blocking read that carries this process's unsent changes; on failure (Ctrl-C
-        included) they go back to the outbox, so that none is lost."""
+        included) they go back to the outbox, so that none is lost (the node drops a change it
+        already applied when it comes again)."""
         try:
-            return self._blocking_call(method, req, reply_type, timeout)
+            return self._blocking_call(method, req, reply_type, timeout, slack)
         except BaseException:
             self.outbox.put_back(carried)
             raise
 
-    def _blocking_call(self, method: str, req, reply_type, timeout: Optional[float]):
-        deadline = None if timeout is None else timeout + 60
+    def _blocking_call(self, method: str, req, reply_type, timeout: Optional[float], slack: float = 60.0):
+        deadline = None if timeout is None else timeout + slack
         if hasattr(self.transport, "call_interruptible"):
             return self.transport.call_interruptible(NODE_MANAGER + method, req, reply_type, deadline)
         return self.node_call(method, req, reply_type, deadline)
@@ -318,7 +358,14 @@ class Session:
             after_seq=after,
             ops=carried,
         )
-        reply = self._read("WaitObjects", req, nm.WaitObjectsReply, timeout, carried)
+        try:
+            reply = self._read("WaitObjects", req, nm.WaitObjectsReply, timeout, carried, WAIT_SLACK_S)
+        except (exceptions.GetTimeoutError, exceptions.RaySystemError) as e:
+            # The node did not answer in time (busy, e.g. starting workers): as Ray's, this
+            # wait still returns on time, with what is known to be ready here.
+            if timeout is None or not _is_deadline(e):
+                raise
+            return cached
         return list(reply.ready_indices)
 
     # ------------------------------------------------------------------ tasks and functions
@@ -395,8 +442,22 @@ def _rebinds_shipped_globals(fn) -> bool:
     return False
 
 
+def _is_deadline(e: BaseException) -> bool:
+    """Whether a failed call ran out of time (a driver's gRPC deadline, or a worker's)."""
+    return isinstance(e, exceptions.GetTimeoutError) or getattr(e, "code", None) == "DEADLINE_EXCEEDED"
+
+
 def _format_of(v: common.ObjectValue) -> int:
     return v.inline.format if v.WhichOneof("location") == "inline" else v.shared.format
+
+
+def _is_error_value(v: Optional[common.ObjectValue]) -> bool:
+    return v is not None and _format_of(v) in (common.ERROR, common.ENGINE_ERROR)
+
+
+def _is_value(v: Optional[common.ObjectValue]) -> bool:
+    """Whether a cached entry is a value (not missing, not an error)."""
+    return v is not None and not _is_error_value(v)
 
 
 class _StoredError:

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import functools
+import os
+import sys
 from typing import Optional, Union
 
 from ray._private import context, ids, serialization
 from ray._private.object_ref import ObjectRef
 from ray.rpc import common_pb2 as common
+
+
+@functools.cache
+def descriptor_module(module: Optional[str]) -> str:
+    """The module name a task's function descriptor shows (get_task_function_name): for code in
+    the driver's script, the script's name rather than ``__main__``, as in Ray."""
+    if module == "__main__":
+        main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+        if main_file:
+            return os.path.splitext(os.path.basename(main_file))[0]
+    return module or ""
 
 
 class ExportedOnce:

@@ -37,6 +37,37 @@ def display_name(instance, class_name: str) -> str:
     return class_name
 
 
+def handle_state(actor_id, class_name, cls, lifetime_id, max_task_retries, is_async, max_concurrency):
+    from ray.actor import _HandleState, _method_table, _signature_table
+
+    return _HandleState(
+        actor_id=actor_id,
+        class_name=class_name,
+        methods=_method_table(cls),
+        lifetime_id=lifetime_id,
+        max_task_retries=max_task_retries,
+        is_async=is_async,
+        max_concurrency=max_concurrency,
+        signatures=_signature_table(cls),
+    )
+
+
+def creating_handle_state(creation, cls):
+    """As ActorRuntime.handle_state, while the actor's __init__ runs (from its creation spec)."""
+    from ray._private import ids
+
+    c = creation.actor_creation
+    return handle_state(
+        c.actor_id,
+        c.class_name,
+        cls,
+        ids.return_id(creation.task_id, 1),
+        c.max_task_retries,
+        c.is_async,
+        c.max_concurrency,
+    )
+
+
 class ActorRuntime:
     def __init__(self, instance, class_name: str, max_concurrency: int, is_async: bool):
         self.instance = instance
@@ -47,6 +78,14 @@ class ActorRuntime:
         self._pool: Optional[ThreadPoolExecutor] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._slots: Optional[asyncio.Semaphore] = None
+        # Set by describe() once the actor is created.
+        self.actor_id = b""
+        self.actor_name = ""
+        self.resources: dict = {}
+        self.reconstructed = False
+        self.function_prefix = class_name
+        self.lifetime_id = b""
+        self.max_task_retries = 0
         if is_async:
             self._loop = asyncio.new_event_loop()
             ready = threading.Event()
@@ -54,6 +93,32 @@ class ActorRuntime:
             ready.wait()
         elif self.max_concurrency > 1:
             self._pool = ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="ray-actor")
+
+    def describe(self, creation) -> None:
+        """What ray.get_runtime_context() tells about the actor, from its creation TaskSpec."""
+        from ray._private import ids
+
+        c = creation.actor_creation
+        self.actor_id = c.actor_id
+        self.actor_name = c.name
+        self.resources = dict(c.lifetime_resources)
+        # The node counts the creation's attempts: a restarted actor is created again.
+        self.reconstructed = creation.attempt > 0
+        self.function_prefix = f"{creation.function.module_name}.{creation.function.function_name}"
+        self.lifetime_id = ids.return_id(creation.task_id, 1)
+        self.max_task_retries = c.max_task_retries
+
+    def handle_state(self):
+        """The state of a handle to this actor (ray.get_runtime_context().current_actor)."""
+        return handle_state(
+            self.actor_id,
+            self.class_name,
+            type(self.instance),
+            self.lifetime_id,
+            self.max_task_retries,
+            self.is_async,
+            self.max_concurrency,
+        )
 
     @property
     def concurrent(self) -> bool:
@@ -79,7 +144,7 @@ class ActorRuntime:
     def submit(self, call: Callable[[], object], done: Callable[[object, Optional[BaseException]], None]) -> None:
         """Runs ``call`` concurrently with other calls; ``done(result, error)`` reports it.
 
-        For an async actor ``call`` may return an awaitable (an async method) or a value.
+        For an async actor ``call`` may return a coroutine (an async method) or a value.
         """
         if self._loop is not None:
 
@@ -90,7 +155,9 @@ class ActorRuntime:
                 try:
                     async with self._slots:
                         result = call()
-                        if inspect.isawaitable(result):
+                        # Only an async method's coroutine is awaited: a plain method's value
+                        # is returned as is (an ObjectRef, awaitable too, stays a ref, as in Ray).
+                        if inspect.iscoroutine(result):
                             result = await result
                 except BaseException as e:  # noqa: BLE001 - reported as the call's error
                     done(None, e)

@@ -222,9 +222,11 @@ def main(bridge) -> None:
             return False
         reporter(finished, result)
         del result
-        # max_calls reached (the node retires this worker), or a pushed call ended the actor:
-        # calls pushed after it must not run; they fail over to the node.
-        return not (finished.worker_exiting or (finished.actor_exit and reporter is not report))
+        # max_calls reached (the node retires this worker), or the call ended the actor: calls
+        # sent after it must not run (as in Ray they fail with the actor's death). Pushed ones
+        # fail over to the node; the node fails those it had already sent here once this
+        # worker is gone.
+        return not (finished.worker_exiting or finished.actor_exit)
 
     running = True
     while running:

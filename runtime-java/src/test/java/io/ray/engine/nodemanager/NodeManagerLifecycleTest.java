@@ -2,6 +2,7 @@ package io.ray.engine.nodemanager;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
@@ -104,6 +105,60 @@ class NodeManagerLifecycleTest {
     node.detachDriver(DRIVER, () -> {}); // the stream broke: same path as a kill
     settle();
     assertEquals(2.0, available());
+  }
+
+  @Test
+  void aGetIsAnsweredAsSoonAsOneOfItsObjectsIsAnError() {
+    TaskSpec slow = submit(task("slow", 1, 0));
+    TaskSpec failing = submit(task("failing", 1, 0));
+    FakeWorker failingWorker = runningOn(failing);
+    assertNotNull(runningOn(slow));
+    CapturingReply<GetObjectsReply> get = new CapturingReply<>();
+    node.getObjects(
+        GetObjectsRequest.newBuilder()
+            .setClientId(DRIVER)
+            .addObjectIds(Ids.returnId(slow.getTaskId(), 1))
+            .addObjectIds(Ids.returnId(failing.getTaskId(), 1))
+            .setTimeoutMs(-1)
+            .setAfterSeq(driverSeq)
+            .build(),
+        get);
+    settle();
+    assertNull(get.result.getNow(null), "nothing to answer yet");
+    ObjectValue error =
+        ObjectValue.newBuilder()
+            .setObjectId(Ids.returnId(failing.getTaskId(), 1))
+            .setInline(
+                InlineObject.newBuilder()
+                    .setFormat(ObjectFormat.ERROR)
+                    .setPayload(ByteString.copyFromUtf8("pickled error")))
+            .build();
+    node.taskFinished(
+        failingWorker.id,
+        TaskFinished.newBuilder()
+            .setTaskId(failing.getTaskId())
+            .setApplicationError(true)
+            .addReturns(error)
+            .build());
+    settle();
+    GetObjectsReply reply = get.result.getNow(null);
+    assertNotNull(reply, "answered while the other task still runs");
+    assertTrue(reply.getFailed());
+    assertEquals(List.of(error), reply.getObjectsList(), "only the error is sent");
+    // A get of the failed object with others pending is answered at once, too.
+    CapturingReply<GetObjectsReply> again = new CapturingReply<>();
+    node.getObjects(
+        GetObjectsRequest.newBuilder()
+            .setClientId(DRIVER)
+            .addObjectIds(Ids.returnId(slow.getTaskId(), 1))
+            .addObjectIds(Ids.returnId(failing.getTaskId(), 1))
+            .setTimeoutMs(-1)
+            .setAfterSeq(driverSeq)
+            .build(),
+        again);
+    settle();
+    assertTrue(again.result.getNow(GetObjectsReply.getDefaultInstance()).getFailed());
+    node.taskFinished(runningOn(slow).id, finished(slow));
   }
 
   @Test

@@ -9,6 +9,7 @@ import io.ray.engine.rpc.CreateObjectReply;
 import io.ray.engine.rpc.CreateObjectRequest;
 import io.ray.engine.rpc.GetObjectsReply;
 import io.ray.engine.rpc.GetObjectsRequest;
+import io.ray.engine.rpc.ObjectFormat;
 import io.ray.engine.rpc.ObjectValue;
 import io.ray.engine.rpc.SealObjectReply;
 import io.ray.engine.rpc.SealObjectRequest;
@@ -50,16 +51,22 @@ public final class ObjectRequests {
     this.lending = lending;
   }
 
-  /** Answers when all objects are ready or the timeout passes; pins arena results. */
+  /**
+   * Answers when all objects are ready, or as soon as one of them holds an error (as Ray's get,
+   * which raises the first error it learns of without waiting for the rest), or when the timeout
+   * passes; pins arena results.
+   */
   public void get(GetObjectsRequest req, Reply<GetObjectsReply> reply) {
     ByteString client = req.getClientId();
     List<ByteString> ids = req.getObjectIdsList();
     List<ObjectDirectory.Entry> pending = pendingOf(ids);
+    boolean failedAlready = pending.size() < ids.size() && anyReadyError(ids);
     awaitReady(
         client,
         pending,
-        pending.size(),
+        failedAlready ? 0 : pending.size(),
         req.getTimeoutMs(),
+        true,
         timedOut ->
             reply.ok(
                 timedOut
@@ -77,6 +84,7 @@ public final class ObjectRequests {
         pending,
         needed,
         req.getTimeoutMs(),
+        false,
         timedOut -> reply.ok(readyIndices(ids)));
   }
 
@@ -146,14 +154,16 @@ public final class ObjectRequests {
 
   /**
    * Calls {@code done(timedOut)} once {@code needed} of the pending entries are ready, or the
-   * timeout passes (negative: never; zero: now). While it waits, a worker caller's CPUs are lent to
-   * the node.
+   * timeout passes (negative: never; zero: now); with {@code stopOnError}, also as soon as one of
+   * them becomes ready holding an error. While it waits, a worker caller's CPUs are lent to the
+   * node.
    */
   private void awaitReady(
       ByteString client,
       List<ObjectDirectory.Entry> pending,
       int needed,
       long timeoutMs,
+      boolean stopOnError,
       Consumer<Boolean> done) {
     if (needed <= 0) {
       done.accept(false);
@@ -170,18 +180,50 @@ public final class ObjectRequests {
           done.accept(timedOut);
         };
     for (ObjectDirectory.Entry e : pending) {
-      objects.whenReady(e, waiter::oneReady);
+      if (stopOnError) {
+        objects.whenReady(e, () -> waiter.oneReady(isError(e)));
+      } else {
+        objects.whenReady(e, () -> waiter.oneReady(false));
+      }
     }
     waiter.armTimeout(timeoutMs);
     lending.blocked(client);
   }
 
+  /**
+   * All the objects, in request order; or, when some are still pending (an error ended the wait
+   * early), only the ready ones that hold errors, with {@code failed} set.
+   */
   private GetObjectsReply objectsReply(ByteString client, List<ByteString> ids) {
     GetObjectsReply.Builder b = GetObjectsReply.newBuilder();
+    if (pendingOf(ids).isEmpty()) {
+      for (ByteString id : ids) {
+        b.addObjects(describe(client, id));
+      }
+      return b.build();
+    }
+    b.setFailed(true);
     for (ByteString id : ids) {
-      b.addObjects(describe(client, id));
+      ObjectDirectory.Entry e = objects.get(id);
+      if (e != null && e.ready() && isError(e)) {
+        b.addObjects(describe(client, id));
+      }
     }
     return b.build();
+  }
+
+  private boolean anyReadyError(List<ByteString> ids) {
+    for (ByteString id : ids) {
+      ObjectDirectory.Entry e = objects.get(id);
+      if (e != null && e.ready() && isError(e)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isError(ObjectDirectory.Entry e) {
+    return e.format() == ObjectFormat.ERROR || e.format() == ObjectFormat.ENGINE_ERROR;
   }
 
   /** Where a ready object can be read; an arena object is pinned for the reader. */
@@ -232,8 +274,8 @@ public final class ObjectRequests {
       this.remaining = remaining;
     }
 
-    void oneReady() {
-      if (!done && --remaining <= 0) {
+    void oneReady(boolean error) {
+      if (!done && (--remaining <= 0 || error)) {
         complete(false);
       }
     }
