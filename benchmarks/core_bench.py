@@ -255,9 +255,7 @@ def bench_wait_ready(limits: Limits) -> Dict[str, float]:
         ready, _ = ray.wait(refs, num_returns=len(refs), timeout=OP_TIMEOUT_S)
         check(len(ready) == len(refs), "every ref is ready")
 
-    return measure(
-        wait_all, warmup=2, max_iters=limits.small_calls, max_seconds=limits.seconds
-    )
+    return measure(wait_all, warmup=2, max_iters=limits.small_calls, max_seconds=limits.seconds)
 
 
 def bench_nested() -> Dict[str, float]:
@@ -284,16 +282,8 @@ def bench_many_actors() -> Dict[str, Dict[str, float]]:
         ray.kill(a)
     n = MANY_ACTORS * CALLS_PER_ACTOR
     return {
-        "actors_40_create_s": {
-            "value": created,
-            "iterations": MANY_ACTORS,
-            "seconds": created,
-        },
-        "actors_40x10_calls_per_s": {
-            "value": n / calls,
-            "iterations": n,
-            "seconds": calls,
-        },
+        "actors_40_create_s": {"value": created, "iterations": MANY_ACTORS, "seconds": created},
+        "actors_40x10_calls_per_s": {"value": n / calls, "iterations": n, "seconds": calls},
     }
 
 
@@ -332,9 +322,7 @@ def run(limits: Limits) -> Dict[str, dict]:
             "get_calls_per_s_large": lambda: bench_get_large(limits, array),
             "actor_calls_per_s_sequential": lambda: bench_actor_sequential(limits),
             "actor_calls_per_s_batch_1000": lambda: bench_actor_batch(limits),
-            "actor_calls_per_s_concurrent": lambda: bench_actor_batch(
-                limits, ACTOR_CONCURRENCY
-            ),
+            "actor_calls_per_s_concurrent": lambda: bench_actor_batch(limits, ACTOR_CONCURRENCY),
             "wait_calls_per_s_1000_ready": lambda: bench_wait_ready(limits),
             "nested_200x10_s": bench_nested,
         }
@@ -418,10 +406,7 @@ def compare(ours_path: str, ref_path: str) -> None:
     print(f"ref:  {describe(ref)}")
     if ours["quick"] != ref["quick"]:
         print("warning: one run is --quick and the other is not")
-    print(
-        "ratio > 1 means ours is faster: ours/ref for rates, "
-        "ref/ours for the times (metrics in s)."
-    )
+    print("ratio > 1 means ours is faster: ours/ref for rates, " "ref/ours for the times (metrics in s).")
     print()
     rows = []
     for metric in METRICS:
@@ -430,9 +415,7 @@ def compare(ours_path: str, ref_path: str) -> None:
         ratio = "n/a"
         if a and b:  # both present and non-zero
             ratio = f"{a / b if metric.higher_is_better else b / a:.2f}x"
-        rows.append(
-            [metric.name, cell(ours, metric), cell(ref, metric), metric.unit, ratio]
-        )
+        rows.append([metric.name, cell(ours, metric), cell(ref, metric), metric.unit, ratio])
     print_table(["metric", "ours", "ref", "unit", "ratio"], rows)
 
 
@@ -447,9 +430,7 @@ def cell(report: dict, metric: Metric) -> str:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="shorten every loop (smoke test)"
-    )
+    parser.add_argument("--quick", action="store_true", help="shorten every loop (smoke test)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument(
         "--compare",

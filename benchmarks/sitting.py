@@ -40,9 +40,7 @@ LABELS = {
 
 
 def run(python: str, out: Path) -> dict:
-    subprocess.run(
-        [python, str(HERE / "core_bench.py"), "--json", str(out)], check=True
-    )
+    subprocess.run([python, str(HERE / "core_bench.py"), "--json", str(out)], check=True)
     return json.loads(out.read_text())["metrics"]
 
 
@@ -65,9 +63,7 @@ def table(ours: list, ray: list) -> str:
         ratio = mean(a) / mean(b) if m.higher_is_better else mean(b) / mean(a)
         unit = " s" if m.unit == "s" else ""
         cells = [" / ".join(fmt(v) for v in xs) + unit for xs in (a, b)]
-        lines.append(
-            f"| {LABELS.get(m.name, m.name)} | {cells[0]} | {cells[1]} | {ratio:.2f}x |"
-        )
+        lines.append(f"| {LABELS.get(m.name, m.name)} | {cells[0]} | {cells[1]} | {ratio:.2f}x |")
     return "\n".join(lines)
 
 
