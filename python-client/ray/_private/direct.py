@@ -68,10 +68,11 @@ class _Route:
     calls costs a few messages, not one each.
     """
 
-    __slots__ = ("push", "retry_at", "in_flight", "queued")
+    __slots__ = ("push", "worker_id", "retry_at", "in_flight", "queued")
 
     def __init__(self):
         self.push = None  # the worker's PushTask method, once direct
+        self.worker_id = b""  # the worker hosting the actor when the node gave its address
         self.retry_at = 0.0  # while on the node path: when to ask the node again
         self.in_flight = 0
         self.queued: List[tuple] = []  # (spec, owner seq, return ids, pending)
@@ -175,6 +176,7 @@ class DirectCalls:
         route = self._direct_route(actor_id)
         if route is None:
             return False
+        spec.pushed_to = route.worker_id  # the node fails it if that incarnation is gone
         call = self._register(spec)
         with self._lock:
             route.queued.append(call)
@@ -244,6 +246,7 @@ class DirectCalls:
             if route.queued or route.in_flight:
                 return None  # an earlier push is failing over to the node: follow it
             route.push = self._push_method(reply.address)
+            route.worker_id = reply.worker_id
             return route
 
     def _push_method(self, address: str):

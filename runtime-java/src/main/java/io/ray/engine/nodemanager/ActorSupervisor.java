@@ -108,15 +108,14 @@ final class ActorSupervisor {
    * here, or a call of the caller's to it is still queued or running here: its later calls must not
    * overtake it).
    */
-  String directAddress(ByteString actorId, ByteString caller) {
+  WorkerHandle directTarget(ByteString actorId, ByteString caller) {
     LocalActor<TaskRecord> actor = actors.get(actorId);
     if (actor == null
         || actor.state() != LocalActor.State.ALIVE
         || actor.hasCallsFrom(caller, c -> c.spec.getCallerId())) {
-      return "";
+      return null;
     }
-    WorkerHandle w = node.worker(actor.workerId());
-    return w == null ? "" : w.directAddress;
+    return node.worker(actor.workerId());
   }
 
   /**
@@ -127,6 +126,22 @@ final class ActorSupervisor {
   void acceptDirect(TaskRecord call) {
     LocalActor<TaskRecord> actor = call.actor;
     WorkerHandle w = actor.state() == LocalActor.State.ALIVE ? node.worker(actor.workerId()) : null;
+    if (actor.state() != LocalActor.State.DEAD
+        && !call.spec.getPushedTo().isEmpty()
+        && (w == null || !w.workerId.equals(call.spec.getPushedTo()))) {
+      // Pushed to an incarnation that died before the node heard of the call: the call died
+      // with it (it may have run). As for a call running when its actor dies: retried on the
+      // next incarnation within max_task_retries, else failed.
+      if (call.retriesLeft == 0) {
+        String cause = actor.deathCause().isEmpty() ? "Its worker died." : actor.deathCause();
+        node.fail(call, "ActorDiedError", deathMessage(actor, cause));
+        return;
+      }
+      if (call.retriesLeft > 0) {
+        call.retriesLeft--;
+      }
+      w = null;
+    }
     if (w == null) {
       actor.enqueue(call.spec.getCallerId(), call);
       pump(actor);

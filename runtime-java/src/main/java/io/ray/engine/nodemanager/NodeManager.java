@@ -566,11 +566,16 @@ public final class NodeManager implements AutoCloseable {
         reply,
         req.getClientId(),
         req.getAfterSeq(),
-        () ->
-            reply.ok(
-                GetActorAddressReply.newBuilder()
-                    .setAddress(actors.directAddress(req.getActorId(), req.getClientId()))
-                    .build()));
+        () -> {
+          WorkerHandle w = actors.directTarget(req.getActorId(), req.getClientId());
+          reply.ok(
+              w == null
+                  ? GetActorAddressReply.getDefaultInstance()
+                  : GetActorAddressReply.newBuilder()
+                      .setAddress(w.directAddress)
+                      .setWorkerId(w.workerId)
+                      .build());
+        });
   }
 
   public void leaseWorker(LeaseWorkerRequest req, Reply<LeaseWorkerReply> reply) {

@@ -178,16 +178,10 @@ class NodeManagerLifecycleTest {
   @Test
   void anActorIsRestartedOnANewWorkerAndItsLeaseMovesWithIt() {
     TaskSpec creation = submit(actorCreation("A", 1));
-    FakeWorker host = runningOn(creation);
-    node.taskFinished(host.id, finished(creation));
-    settle();
+    FakeWorker host = alive(creation);
     assertEquals(1.0, available(), "an actor with num_cpus=1 holds one CPU while it lives");
-    node.workerGone(host.id, "process exited with code 1");
-    workers.remove(host.id);
-    FakeWorker again = runningOn(creation);
+    FakeWorker again = diesAndRunsAgain(host, creation);
     assertTrue(again != host);
-    node.taskFinished(again.id, finished(creation));
-    settle();
     assertEquals(1.0, available(), "still one CPU: the old lease was released, a new one taken");
     assertEquals(
         ActorState.ALIVE, control.actorStates.get(creation.getActorCreation().getActorId()));
@@ -288,9 +282,7 @@ class NodeManagerLifecycleTest {
   @Test
   void aDirectCallsReportMayOvertakeItsRegistration() {
     TaskSpec creation = submit(actorCreation("A", 0));
-    FakeWorker host = runningOn(creation);
-    node.taskFinished(host.id, finished(creation));
-    settle();
+    FakeWorker host = alive(creation);
     TaskSpec viaNode = submit(directCall(creation).toBuilder().setDirect(false).build());
     assertEquals(host, runningOn(viaNode));
     assertEquals("", actorAddress(creation), "a call of ours still runs: no overtaking it");
@@ -314,9 +306,7 @@ class NodeManagerLifecycleTest {
   @Test
   void directCallsRunningOnAWorkerThatDiesFailWithTheActor() {
     TaskSpec creation = submit(actorCreation("A", 0));
-    FakeWorker host = runningOn(creation);
-    node.taskFinished(host.id, finished(creation));
-    settle();
+    FakeWorker host = alive(creation);
     TaskSpec call = submit(directCall(creation));
     settle();
     assertTrue(
@@ -325,6 +315,21 @@ class NodeManagerLifecycleTest {
     node.workerGone(host.id, "process exited with code 1");
     settle();
     assertEquals("ActorDiedError", errorOf(call));
+  }
+
+  @Test
+  void aCallPushedToAnIncarnationThatDiedIsNotRunOnTheNextOne() {
+    TaskSpec creation = submit(actorCreation("A", 1));
+    FakeWorker first = alive(creation);
+    // The driver pushed a call to the first incarnation, which died (maybe of that call) before
+    // the node applied the call's registration; the actor restarted meanwhile.
+    FakeWorker second = diesAndRunsAgain(first, creation);
+    TaskSpec call = submit(directCall(creation).toBuilder().setPushedTo(first.id).build());
+    settle();
+    assertEquals("ActorDiedError", errorOf(call), "max_task_retries=0: it fails, as in Ray");
+    assertTrue(
+        second.received.stream()
+            .noneMatch(m -> m.hasExecute() && m.getExecute().getTaskId().equals(call.getTaskId())));
   }
 
   @Test
@@ -375,11 +380,7 @@ class NodeManagerLifecycleTest {
     FakeWorker leased = workerAt(lease.getAddress());
     TaskSpec t = submit(pushed(task("f", 1, 1), lease));
     settle();
-    node.workerGone(leased.id, "process exited with code 137");
-    workers.remove(leased.id);
-    FakeWorker retry = runningOn(t);
-    node.taskFinished(retry.id, finished(t));
-    settle();
+    diesAndRunsAgain(leased, t);
     assertEquals("v", valueOf(t));
     assertEquals(2.0, available(), "the lease ended with its worker");
   }
@@ -397,6 +398,24 @@ class NodeManagerLifecycleTest {
   }
 
   // ------------------------------------------------------------------ building blocks
+
+  /** The actor's creation task ran and finished: the worker that hosts it now. */
+  private FakeWorker alive(TaskSpec creation) {
+    FakeWorker host = runningOn(creation);
+    node.taskFinished(host.id, finished(creation));
+    settle();
+    return host;
+  }
+
+  /** {@code w}'s process dies; {@code t} runs again on another worker and finishes there. */
+  private FakeWorker diesAndRunsAgain(FakeWorker w, TaskSpec t) {
+    node.workerGone(w.id, "process exited with code 1");
+    workers.remove(w.id);
+    FakeWorker again = runningOn(t);
+    node.taskFinished(again.id, finished(t));
+    settle();
+    return again;
+  }
 
   private LeaseWorkerReply lease(TaskSpec shape) {
     CapturingReply<LeaseWorkerReply> reply = new CapturingReply<>();
