@@ -5,6 +5,7 @@ every call (so refs can be passed on, and failures are handled as before)."""
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 import pytest
@@ -132,8 +133,6 @@ def worker_pid():
 
 @ray.remote
 def nap(seconds):
-    import time
-
     time.sleep(seconds)
     return os.getpid()
 
@@ -161,8 +160,6 @@ def test_an_idle_lease_is_given_back_so_a_burst_uses_every_cpu():
     for _ in range(5):
         ray.get(worker_pid.remote())
     wait_until(lambda: not _leases(), timeout=5)  # idle: given back
-    import time
-
     start = time.monotonic()
     pids = ray.get([nap.remote(1.0) for _ in range(2)], timeout=30)
     elapsed = time.monotonic() - start
@@ -174,3 +171,24 @@ def test_a_leased_workers_death_retries_its_task_through_the_node(tmp_path):
     ref = dies_once.remote(str(tmp_path / "marker"))
     assert ray.get(ref, timeout=60) == "second attempt"
     assert ray.get(worker_pid.remote(), timeout=60) > 0  # and later tasks still run
+
+
+@ray.remote
+def read_nested(refs):
+    return ray.get(refs)
+
+
+def test_refs_nested_in_a_pushed_tasks_arguments_are_read_after_their_owners_changes():
+    # A task pushed to a leased worker may run before the node has the driver's changes that
+    # made the refs nested in its arguments (a put, a pushed task's registration): its reads
+    # wait for them instead of finding the objects unknown.
+    for _ in range(20):
+        ray.get(worker_pid.remote())
+        inner = double.remote(21)
+        # Answered on its push (no read that would carry our changes to the node): the lease
+        # is free for the next task while the registration of this one may still be unsent.
+        pending = context.current_session().direct._pending
+        deadline = time.monotonic() + 10
+        while inner.binary() in pending and time.monotonic() < deadline:
+            pass  # spin: a sleep would let the 2 ms flush send the registration first
+        assert ray.get(read_nested.remote([inner, ray.put("x")]), timeout=60) == [42, "x"]

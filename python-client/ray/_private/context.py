@@ -59,6 +59,10 @@ class TaskContext(threading.local):
     spec = None
     # GPU ids leased to the running plain task (None: it runs no plain task).
     gpu_ids: Optional[List[Union[int, str]]] = None
+    # For a call its caller pushed here (a direct call): (caller id, seq of the caller's message
+    # that registered it). Every object the call reads, including refs nested in its arguments,
+    # is read after the node has applied the caller's changes up to it.
+    fence: Optional[tuple] = None
 
 
 task_context = TaskContext()

@@ -84,7 +84,7 @@ class TaskExecutor:
             return self._complete(spec, None, error, False), None
         restore = self._lease_gpus(spec)
         try:
-            result, error, cancelled = self._invoke(prepared, spec)
+            result, error, cancelled = self._invoke(prepared, spec, self._fences.get(spec.task_id))
         finally:
             context.task_context.gpu_ids = None
         created = spec.HasField("actor_creation") and error is None and not cancelled
@@ -110,10 +110,11 @@ class TaskExecutor:
             return
         runtime = actor_runtime.current()
         task_id = spec.task_id
+        fence = self._fences.get(task_id)
 
         def call():
             # On the thread (or in the asyncio task) that runs the call.
-            _enter(prepared.log_name, spec)
+            _enter(prepared.log_name, spec, fence)
             mode = prepared.cancel_mode
             loop, task = runtime.current_task() if mode == cancellation.ASYNC else (None, None)
             if cancellation.registry.start(task_id, mode, loop, task):
@@ -152,10 +153,10 @@ class TaskExecutor:
             return None, e
 
     @staticmethod
-    def _invoke(prepared: _Prepared, spec):
+    def _invoke(prepared: _Prepared, spec, fence):
         """Runs the call on this thread; returns (result, error, cancelled)."""
         task_id = spec.task_id
-        _enter(prepared.log_name, spec)
+        _enter(prepared.log_name, spec, fence)
         try:
             if prepared.cancel_mode is None:
                 try:
@@ -410,14 +411,14 @@ def _builtin_method(name: str):
     return None
 
 
-def _enter(log_name: str, spec) -> None:
+def _enter(log_name: str, spec, fence=None) -> None:
     ctx = context.task_context
-    ctx.task_name, ctx.task_id, ctx.spec = log_name, spec.task_id, spec
+    ctx.task_name, ctx.task_id, ctx.spec, ctx.fence = log_name, spec.task_id, spec, fence
 
 
 def _leave() -> None:
     ctx = context.task_context
-    ctx.task_id, ctx.task_name, ctx.spec = None, "", None
+    ctx.task_id, ctx.task_name, ctx.spec, ctx.fence = None, "", None, None
 
 
 def _actor_exit_type():

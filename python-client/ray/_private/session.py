@@ -23,7 +23,7 @@ from typing import Dict, List, Optional, Sequence
 import cloudpickle
 
 from ray import exceptions
-from ray._private import ids, runtime_env, serialization
+from ray._private import context, ids, runtime_env, serialization
 from ray._private.object_ref import ObjectRef
 from ray._private.object_store import Arena, pinned_base
 from ray._private.outbox import Outbox
@@ -232,8 +232,11 @@ class Session:
                 after_seq=after,
                 ops=carried,
             )
+            if fence is None:
+                fence = context.task_context.fence
             if fence is not None:
-                # A direct call's argument: the owner may have put it just before the call.
+                # Read by a direct call (its argument, or a ref nested in one): the owner may
+                # have put or submitted it just before the call.
                 req.fence_client_id, req.fence_seq = fence
             reply = self._read("GetObjects", req, nm.GetObjectsReply, timeout, carried)
             if reply.timed_out:
