@@ -175,7 +175,8 @@ def test_a_leased_workers_death_retries_its_task_through_the_node(tmp_path):
 
 @ray.remote
 def read_nested(refs):
-    return ray.get(refs)
+    ready, _ = ray.wait(refs, num_returns=len(refs), timeout=30)
+    return ray.get(refs) if len(ready) == len(refs) else "wait missed them"
 
 
 def test_refs_nested_in_a_pushed_tasks_arguments_are_read_after_their_owners_changes():

@@ -361,6 +361,9 @@ class Session:
             after_seq=after,
             ops=carried,
         )
+        fence = context.task_context.fence
+        if fence is not None:
+            req.fence_client_id, req.fence_seq = fence  # as in get(): a direct call's reads
         try:
             reply = self._read("WaitObjects", req, nm.WaitObjectsReply, timeout, carried, WAIT_SLACK_S)
         except (exceptions.GetTimeoutError, exceptions.RaySystemError) as e:

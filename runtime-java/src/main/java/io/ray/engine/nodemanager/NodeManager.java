@@ -533,7 +533,9 @@ public final class NodeManager implements AutoCloseable {
     loop.execute(
         () -> {
           offerOps(req.getClientId(), req.getOpsList());
-          afterOps(
+          afterBoth(
+              req.getFenceClientId(),
+              req.getFenceSeq(),
               req.getClientId(),
               req.getAfterSeq(),
               () -> guarded(reply, () -> objectRequests.await(req, reply)));
