@@ -193,3 +193,42 @@ def test_refs_nested_in_a_pushed_tasks_arguments_are_read_after_their_owners_cha
         while inner.binary() in pending and time.monotonic() < deadline:
             pass  # spin: a sleep would let the 2 ms flush send the registration first
         assert ray.get(read_nested.remote([inner, ray.put("x")]), timeout=60) == [42, "x"]
+
+
+@ray.remote
+def sleeper(marker):
+    open(marker, "w").close()
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        time.sleep(0.05)  # Python code between sleeps: ray.cancel's KeyboardInterrupt lands
+
+
+@ray.remote
+def fan_out(n):
+    return sum(ray.get([double.remote(i) for i in range(n)]))
+
+
+def _lease_then(submit):
+    """Submits with a lease held and free (so the task is pushed to the leased worker)."""
+    wait_until(lambda: ray.get(worker_pid.remote()) and bool(_leases()), timeout=10)
+    return submit()
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_ray_cancel_reaches_a_task_on_a_leased_worker(tmp_path, force):
+    from ray.exceptions import TaskCancelledError
+
+    marker = tmp_path / "started"
+    ref = _lease_then(lambda: sleeper.remote(str(marker)))
+    assert ref.binary() in context.current_session().direct._pending, "pushed to the lease"
+    wait_until(marker.exists, timeout=30)
+    ray.cancel(ref, force=force)
+    with pytest.raises(TaskCancelledError):
+        ray.get(ref, timeout=30)
+    assert ray.get(worker_pid.remote(), timeout=60) > 0, "later tasks still run"
+
+
+def test_a_task_on_a_leased_worker_lends_its_cpu_while_it_waits_for_children():
+    ref = _lease_then(lambda: fan_out.remote(6))
+    assert ray.get(ref, timeout=60) == 2 * sum(range(6))
+    wait_until(lambda: ray.available_resources().get("CPU") == 2.0, timeout=10, what="every CPU back")
