@@ -95,8 +95,6 @@ DIRECT_CALL = 1
 
 
 def main(bridge) -> None:
-    import numpy  # noqa: F401 - most tasks use it; import before declaring ready
-
     from ray._private import context, runtime_env
     from ray._private.executor import TaskExecutor, WorkerExit
     from ray._private.outbox import Outbox, ThreadPump
