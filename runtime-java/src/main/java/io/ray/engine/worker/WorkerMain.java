@@ -62,7 +62,9 @@ public final class WorkerMain {
 
     PythonConfig python = PythonConfig.read(Paths.get(a.get("python-config")));
     ManagedChannel nodeChannel = channel(a.get("node-manager"));
-    ManagedChannel controlChannel = channel(a.get("control"));
+    // One connection when the node manager's port also serves the control service (the head).
+    ManagedChannel controlChannel =
+        a.get("control").equals(a.get("node-manager")) ? nodeChannel : channel(a.get("control"));
     WorkerBridge bridge = new WorkerBridge(workerId, new RawRpc(nodeChannel, controlChannel));
     // Callers reach the worker on its node's address (the host part of the node manager's).
     String nodeManager = a.get("node-manager");
