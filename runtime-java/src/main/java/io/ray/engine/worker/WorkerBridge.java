@@ -234,11 +234,16 @@ public final class WorkerBridge {
 
   /**
    * Reports a finished direct call (serialized TaskFinished): it goes to the node with the next
-   * message on the channel, or once the worker has been idle for {@link #LATER_REPORTS_MS}.
+   * message on the channel, or once the worker has been idle for {@link #LATER_REPORTS_MS}; its
+   * output lines go at once.
    */
   public void taskFinishedLater(byte[] finished) {
     byte[] report = WorkerFrames.wrap(WorkerMessage.TASK_FINISHED_FIELD_NUMBER, finished);
     synchronized (this) {
+      // The call's output goes now, before its caller has the answer: a driver that exits right
+      // after must not lose the lines (the node delivers a job's lines before its log stream
+      // ends). Calls that print nothing send nothing here.
+      flushOutput();
       laterReports.add(report);
     }
   }
