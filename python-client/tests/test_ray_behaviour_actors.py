@@ -184,23 +184,16 @@ class Exiting:
         ray.actor.exit_actor()
 
 
-def test_atexit_handlers_run_on_exit_actor(ray_cluster, tmp_path):
-    marker = tmp_path / "atexit-exit-actor"
+@pytest.mark.parametrize("ending", ["leave", "__ray_terminate__"])
+def test_atexit_handlers_run_when_the_actor_exits(ray_cluster, tmp_path, ending):
+    """exit_actor() (called by the method ``leave``) and __ray_terminate__ both run them."""
+    marker = tmp_path / f"atexit-{ending}"
     actor = Exiting.remote(str(marker))
     assert ray.get(actor.ping.remote(), timeout=60) == "pong"
     with pytest.raises(RayActorError):
-        ray.get(actor.leave.remote(), timeout=60)
+        ray.get(getattr(actor, ending).remote(), timeout=60)
     wait_until(marker.exists, what="the atexit handler's file")
     assert marker.read_text() == "ran"
-
-
-def test_atexit_handlers_run_on_ray_terminate(ray_cluster, tmp_path):
-    marker = tmp_path / "atexit-terminate"
-    actor = Exiting.remote(str(marker))
-    assert ray.get(actor.ping.remote(), timeout=60) == "pong"
-    with pytest.raises(RayActorError):
-        ray.get(actor.__ray_terminate__.remote(), timeout=60)
-    wait_until(marker.exists, what="the atexit handler's file")
 
 
 def test_calls_queued_behind_exit_actor_fail(ray_cluster, tmp_path):

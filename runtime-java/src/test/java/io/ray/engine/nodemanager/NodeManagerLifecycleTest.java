@@ -113,16 +113,7 @@ class NodeManagerLifecycleTest {
     TaskSpec failing = submit(task("failing", 1, 0));
     FakeWorker failingWorker = runningOn(failing);
     assertNotNull(runningOn(slow));
-    CapturingReply<GetObjectsReply> get = new CapturingReply<>();
-    node.getObjects(
-        GetObjectsRequest.newBuilder()
-            .setClientId(DRIVER)
-            .addObjectIds(Ids.returnId(slow.getTaskId(), 1))
-            .addObjectIds(Ids.returnId(failing.getTaskId(), 1))
-            .setTimeoutMs(-1)
-            .setAfterSeq(driverSeq)
-            .build(),
-        get);
+    CapturingReply<GetObjectsReply> get = getReturns(slow, failing);
     settle();
     assertNull(get.result.getNow(null), "nothing to answer yet");
     ObjectValue error =
@@ -146,16 +137,7 @@ class NodeManagerLifecycleTest {
     assertTrue(reply.getFailed());
     assertEquals(List.of(error), reply.getObjectsList(), "only the error is sent");
     // A get of the failed object with others pending is answered at once, too.
-    CapturingReply<GetObjectsReply> again = new CapturingReply<>();
-    node.getObjects(
-        GetObjectsRequest.newBuilder()
-            .setClientId(DRIVER)
-            .addObjectIds(Ids.returnId(slow.getTaskId(), 1))
-            .addObjectIds(Ids.returnId(failing.getTaskId(), 1))
-            .setTimeoutMs(-1)
-            .setAfterSeq(driverSeq)
-            .build(),
-        again);
+    CapturingReply<GetObjectsReply> again = getReturns(slow, failing);
     settle();
     assertTrue(again.result.getNow(GetObjectsReply.getDefaultInstance()).getFailed());
     node.taskFinished(runningOn(slow).id, finished(slow));
@@ -398,6 +380,18 @@ class NodeManagerLifecycleTest {
   }
 
   // ------------------------------------------------------------------ building blocks
+
+  /** The driver's ray.get of the tasks' first returns, waiting for them without a timeout. */
+  private CapturingReply<GetObjectsReply> getReturns(TaskSpec... tasks) {
+    GetObjectsRequest.Builder req =
+        GetObjectsRequest.newBuilder().setClientId(DRIVER).setTimeoutMs(-1).setAfterSeq(driverSeq);
+    for (TaskSpec t : tasks) {
+      req.addObjectIds(Ids.returnId(t.getTaskId(), 1));
+    }
+    CapturingReply<GetObjectsReply> reply = new CapturingReply<>();
+    node.getObjects(req.build(), reply);
+    return reply;
+  }
 
   /** The actor's creation task ran and finished: the worker that hosts it now. */
   private FakeWorker alive(TaskSpec creation) {
