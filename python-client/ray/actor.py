@@ -441,4 +441,8 @@ def kill(actor: ActorHandle, *, no_restart: bool = True) -> None:
     if not isinstance(actor, ActorHandle):
         raise ValueError(f"ray.kill() only supported for actors. For tasks, try ray.cancel(). Got: {type(actor)}.")
     session = context.session_or_init()
+    if session.direct is not None:
+        # Calls made after this go through the node, behind the kill on our ordered stream
+        # (a push could overtake it and run on the dying worker).
+        session.direct.stop_pushing(actor._state.actor_id)
     session.outbox.kill_actor(actor._state.actor_id, no_restart)

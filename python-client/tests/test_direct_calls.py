@@ -157,6 +157,9 @@ def test_tasks_one_at_a_time_run_on_a_leased_worker():
 
 
 def test_an_idle_lease_is_given_back_so_a_burst_uses_every_cpu():
+    # Two workers exist (workers of the actors above may still be being replaced): what is
+    # measured below is the lease's return, not a worker's start.
+    ray.get([nap.remote(0.2) for _ in range(2)], timeout=60)
     for _ in range(5):
         ray.get(worker_pid.remote())
     wait_until(lambda: not _leases(), timeout=5)  # idle: given back

@@ -26,9 +26,11 @@ its CPU free again.
 from __future__ import annotations
 
 import _thread
+import itertools
+import queue
 import threading
 import time
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import grpc
 
@@ -38,13 +40,89 @@ from ray.rpc import common_pb2 as common
 from ray.rpc import core_worker_pb2 as core
 from ray.rpc import node_manager_pb2 as nm
 
-PUSH_METHOD = "/ray.rpc.CoreWorkerService/PushTask"
-WATCH_METHOD = "/ray.rpc.CoreWorkerService/Watch"
+PUSH_STREAM_METHOD = "/ray.rpc.CoreWorkerService/PushStream"
 # After the node said "not yet" (actor not alive, or calls of ours still unfinished), how long
 # calls keep the node path before asking again.
 RETRY_ADDRESS_S = 0.05
 # A lease with nothing in flight for this long goes back to the node.
 LEASE_IDLE_S = 0.01
+
+
+class StreamEnded(Exception):
+    """A push stream ended without an error: its worker stopped."""
+
+
+class _PushStream:
+    """This process's stream to one worker (``CoreWorkerService/PushStream``).
+
+    ``push`` queues a request for gRPC's sending thread and returns at once; a reader thread
+    matches each reply to its push by call_id and runs the push's callback. When the stream
+    ends, every push not answered gets the failure: its worker is gone (or stopped taking
+    calls), and the node, which registered those calls, retries or fails them.
+    """
+
+    def __init__(self, channel: grpc.Channel, address: str, on_end):
+        self.address = address
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._callbacks: Dict[int, Callable] = {}
+        self._ids = itertools.count(1)
+        self._failure: Optional[Exception] = None
+        self._on_end = on_end
+        method = channel.stream_stream(
+            PUSH_STREAM_METHOD, request_serializer=_identity, response_deserializer=_identity
+        )
+        self._call = method(self._outgoing())
+        threading.Thread(target=self._read, name="ray-push-stream", daemon=True).start()
+
+    @property
+    def alive(self) -> bool:
+        return self._failure is None
+
+    def push(self, request: core.PushTaskRequest, callback: Callable) -> None:
+        """Sends ``request``; ``callback(reply, failure)`` runs on the reader thread (or here, if
+        the stream has ended already)."""
+        with self._lock:
+            failure = self._failure
+            if failure is None:
+                request.call_id = call_id = next(self._ids)
+                self._callbacks[call_id] = callback
+        if failure is not None:
+            callback(None, failure)
+            return
+        self._requests.put(request.SerializeToString())
+
+    def close(self) -> None:
+        self._requests.put(None)
+        self._call.cancel()
+
+    def _outgoing(self):
+        while True:
+            request = self._requests.get()
+            if request is None:
+                return
+            yield request
+
+    def _read(self) -> None:
+        failure: Exception = StreamEnded("the worker ended the stream")
+        try:
+            for raw in self._call:
+                reply = core.PushTaskReply.FromString(raw)
+                with self._lock:
+                    callback = self._callbacks.pop(reply.call_id, None)
+                if callback is not None:
+                    callback(reply, None)
+        except grpc.RpcError as e:
+            failure = e
+        except Exception as e:  # noqa: BLE001 - a bad reply: treat the worker as gone
+            failure = StreamEnded(f"bad reply: {e}")
+        with self._lock:
+            self._failure = failure
+            callbacks, self._callbacks = self._callbacks, {}
+        self._requests.put(None)
+        self._on_end(self)
+        for callback in callbacks.values():
+            callback(None, failure)
 
 
 class _Lease:
@@ -71,7 +149,7 @@ class _Route:
     __slots__ = ("push", "worker_id", "retry_at", "in_flight", "queued")
 
     def __init__(self):
-        self.push = None  # the worker's PushTask method, once direct
+        self.push: Optional[_PushStream] = None  # the stream to the actor's worker, once direct
         self.worker_id = b""  # the worker hosting the actor when the node gave its address
         self.retry_at = 0.0  # while on the node path: when to ask the node again
         self.in_flight = 0
@@ -157,7 +235,7 @@ class DirectCalls:
         self._routes: Dict[bytes, _Route] = {}
         self._pending: Dict[bytes, _Pending] = {}
         self._channels: Dict[str, grpc.Channel] = {}
-        self._watches = []
+        self._streams: Dict[str, _PushStream] = {}
         self._pushes_in_flight = 0  # over all routes and leases
         self._closed = False
         self._leases: Dict[tuple, _Lease] = {}
@@ -174,7 +252,8 @@ class DirectCalls:
         """Pushes an actor call to its worker; False if it must go through the node."""
         actor_id = spec.actor_task.actor_id
         route = self._direct_route(actor_id)
-        if route is None:
+        stream = route.push if route is not None else None
+        if stream is None:
             return False
         spec.pushed_to = route.worker_id  # the node fails it if that incarnation is gone
         call = self._register(spec)
@@ -183,8 +262,17 @@ class DirectCalls:
             if route.in_flight >= max(1, concurrency):
                 return True  # goes with the next push, when one in flight is answered
             batch = self._take_batch(route)
-        self._send(actor_id, route, batch)
+        self._send(actor_id, route, stream, batch)
         return True
+
+    def stop_pushing(self, actor_id: bytes) -> None:
+        """Calls to the actor take the node path until the node says it is reachable again
+        (after ray.kill: the node applies the kill before it answers)."""
+        with self._lock:
+            route = self._routes.get(actor_id)
+            if route is not None:
+                route.push = None
+                route.retry_at = time.monotonic() + RETRY_ADDRESS_S
 
     def _register(self, spec: common.TaskSpec) -> tuple:
         """Marks a call as pushed and queues its registration for the node; returns
@@ -206,18 +294,13 @@ class DirectCalls:
             self._pushes_in_flight += 1
         return batch
 
-    def _send(self, actor_id: bytes, route: _Route, batch) -> None:
+    def _send(self, actor_id: bytes, route: _Route, stream: _PushStream, batch) -> None:
         if not batch:
             return
         request = core.PushTaskRequest(
             specs=[spec for spec, _, _, _ in batch], owner_id=self._session.client_id, owner_seq=batch[-1][1]
         )
-        try:
-            future = route.push.future(request.SerializeToString())
-        except Exception as e:  # noqa: BLE001 - a closed channel: the node path takes over
-            self._answered(actor_id, route, batch, None, e)
-            return
-        future.add_done_callback(lambda f: self._answered(actor_id, route, batch, f, None))
+        stream.push(request, lambda reply, failure: self._answered(actor_id, route, stream, batch, reply, failure))
 
     def _direct_route(self, actor_id: bytes) -> Optional[_Route]:
         """The actor's route if its calls may be pushed now, else None (use the node)."""
@@ -228,10 +311,7 @@ class DirectCalls:
             if route.push is not None:
                 return route
             now = time.monotonic()
-            if now < route.retry_at or self._pushes_in_flight:
-                # A fan-out over many actors is cheaper through the node (one message for all
-                # the calls, where each push costs a gRPC call here): a route switches to pushing
-                # only while no other push is in flight, as in one-call-at-a-time code.
+            if now < route.retry_at:
                 return None
             route.retry_at = now + RETRY_ADDRESS_S
         session = self._session
@@ -245,21 +325,30 @@ class DirectCalls:
         with self._lock:
             if route.queued or route.in_flight:
                 return None  # an earlier push is failing over to the node: follow it
-            route.push = self._push_method(reply.address)
+            route.push = self._stream(reply.address)
             route.worker_id = reply.worker_id
             return route
 
-    def _push_method(self, address: str):
-        """The PushTask method of the worker at ``address`` (caller holds the lock)."""
-        channel = self._channels.get(address)
-        if channel is None:
-            channel = grpc.insecure_channel(address, options=_CHANNEL_OPTIONS)
-            self._channels[address] = channel
-            # A call that stays open: gRPC keeps the channel's polling thread while any
-            # call is in flight, instead of starting a thread for each push.
-            watch = channel.unary_stream(WATCH_METHOD, request_serializer=_identity, response_deserializer=_identity)
-            self._watches.append(watch(b""))
-        return channel.unary_unary(PUSH_METHOD, request_serializer=_identity, response_deserializer=_identity)
+    def _stream(self, address: str) -> _PushStream:
+        """This process's stream to the worker at ``address`` (caller holds the lock)."""
+        stream = self._streams.get(address)
+        if stream is None or not stream.alive:
+            channel = self._channels.get(address)
+            if channel is None:
+                channel = grpc.insecure_channel(address, options=_CHANNEL_OPTIONS)
+                self._channels[address] = channel
+            stream = self._streams[address] = _PushStream(channel, address, self._stream_ended)
+        return stream
+
+    def _stream_ended(self, stream: _PushStream) -> None:
+        """On the stream's reader thread: a worker's stream ended; its channel goes too."""
+        with self._lock:
+            if self._streams.get(stream.address) is not stream:
+                return
+            del self._streams[stream.address]
+            channel = self._channels.pop(stream.address, None)
+        if channel is not None:
+            channel.close()
 
     # ------------------------------------------------------------------ leased workers
 
@@ -291,12 +380,7 @@ class DirectCalls:
             self._pushes_in_flight += 1
         request = core.PushTaskRequest(specs=[spec], owner_id=self._session.client_id, owner_seq=call[1])
         batch = [call]
-        try:
-            future = lease.push.future(request.SerializeToString())
-        except Exception as e:  # noqa: BLE001 - a closed channel: the node runs it
-            self._task_answered(key, lease, batch, None, e)
-            return True
-        future.add_done_callback(lambda f: self._task_answered(key, lease, batch, f, None))
+        lease.push.push(request, lambda reply, failure: self._task_answered(key, lease, batch, reply, failure))
         return True
 
     def _lease(self, key: tuple, spec: common.TaskSpec) -> Optional[_Lease]:
@@ -317,7 +401,7 @@ class DirectCalls:
             if self._closed or key in self._leases:
                 lease = None  # shut down, or another thread leased one meanwhile
             else:
-                lease = _Lease(reply.lease_id, self._push_method(reply.address))
+                lease = _Lease(reply.lease_id, self._stream(reply.address))
                 self._leases[key] = lease
                 if self._reaper is None:
                     self._reaper = threading.Thread(target=self._reap, name="ray-leases", daemon=True)
@@ -327,9 +411,10 @@ class DirectCalls:
             session.outbox.return_lease(reply.lease_id)
         return lease
 
-    def _task_answered(self, key: tuple, lease: _Lease, batch, future, failure) -> None:
-        """On a gRPC thread: caches the task's returns; the lease is free again, or gone."""
-        results, failure = self._results(future, failure)
+    def _task_answered(self, key: tuple, lease: _Lease, batch, reply, failure) -> None:
+        """On a stream's reader thread: caches the task's returns; the lease is free again, or
+        gone."""
+        results = reply.results if failure is None else ()
         with self._lock:
             self._settle(batch, results)
             lost = failure is not None or len(results) < len(batch)
@@ -341,6 +426,7 @@ class DirectCalls:
             else:
                 lease.busy = False
                 lease.idle_since = time.monotonic()
+        self._forward(reply, results)
         for _, _, _, pending in batch:
             pending.done.set()
         self._any_answer.pulse()
@@ -371,10 +457,10 @@ class DirectCalls:
 
     # ------------------------------------------------------------------ answers
 
-    def _answered(self, actor_id: bytes, route: _Route, batch, future, failure) -> None:
-        """On a gRPC thread: caches the calls' returns, so ray.get needs no round trip, and
-        sends the calls queued meanwhile."""
-        results, failure = self._results(future, failure)
+    def _answered(self, actor_id: bytes, route: _Route, stream: _PushStream, batch, reply, failure) -> None:
+        """On a stream's reader thread: caches the calls' returns, so ray.get needs no round
+        trip, and sends the calls queued meanwhile."""
+        results = reply.results if failure is None else ()
         with self._lock:
             self._settle(batch, results)
             route.in_flight -= 1
@@ -389,6 +475,7 @@ class DirectCalls:
             else:
                 failed_over = []
                 next_batch = self._take_batch(route)
+        self._forward(reply, results)
         for _, _, _, pending in batch:
             pending.done.set()
         for _, _, _, pending in failed_over:
@@ -401,17 +488,16 @@ class DirectCalls:
                 reason = f"{type(failure).__name__}: {failure}"
                 for spec, _, _, _ in batch + failed_over:
                     self._session.outbox.direct_call_failed(spec.task_id, reason)
-        self._send(actor_id, route, next_batch)
+        self._send(actor_id, route, stream, next_batch)
 
-    @staticmethod
-    def _results(future, failure):
-        """The calls' TaskFinished from a push's answer, and the failure if there is none."""
-        if failure is not None:
-            return [], failure
-        try:
-            return core.PushTaskReply.FromString(future.result()).results, None
-        except Exception as e:  # noqa: BLE001 - an RpcError, cancelled at shutdown, or a bad answer
-            return [], e
+    def _forward(self, reply, results) -> None:
+        """Forwards to the node the ends of calls whose worker left that to us (not under
+        the lock: the outbox calls back into this class under its own)."""
+        if self._closed:
+            return
+        for finished in results:
+            if finished.caller_reports:
+                self._session.outbox.direct_finished(reply.worker_id, finished)
 
     def _settle(self, batch, results) -> None:
         """A push was answered (or failed): caches the returns it brought, so ray.get needs no
@@ -492,9 +578,10 @@ class DirectCalls:
             self._reaper_wake.notify_all()  # leases end with the session on the node
             channels = list(self._channels.values())
             self._channels.clear()
-            watches, self._watches = self._watches, []
-        for watch in watches:
-            watch.cancel()
+            streams = list(self._streams.values())
+            self._streams.clear()
+        for stream in streams:
+            stream.close()
         for channel in channels:
             channel.close()
 
@@ -502,5 +589,7 @@ class DirectCalls:
 def _worker_gone(failure) -> bool:
     """Whether a push failed because its worker went away (the node then retries or fails the
     calls by itself) rather than because the worker did not take them."""
+    if isinstance(failure, StreamEnded):
+        return True
     code = failure.code() if isinstance(failure, grpc.RpcError) else None
     return code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)

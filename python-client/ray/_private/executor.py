@@ -31,7 +31,6 @@ from ray import exceptions
 from ray._private import context, ids, serialization
 from ray._private.workers import actor_runtime, cancellation
 from ray.rpc import common_pb2 as common
-from ray.rpc import worker_channel_pb2 as wc
 
 EXIT_ACTOR_MESSAGE = "The actor is dead because it called exit_actor()."
 SYS_EXIT_ACTOR_MESSAGE = "The actor is dead because one of its methods called sys.exit()."
@@ -167,9 +166,9 @@ class TaskExecutor:
         finally:
             _leave()
 
-    def _complete(self, spec, result, error: Optional[BaseException], cancelled: bool) -> wc.TaskFinished:
+    def _complete(self, spec, result, error: Optional[BaseException], cancelled: bool) -> common.TaskFinished:
         session = self._session
-        finished = wc.TaskFinished(task_id=spec.task_id)
+        finished = common.TaskFinished(task_id=spec.task_id)
         return_ids = [ids.return_id(spec.task_id, i) for i in range(1, spec.num_returns + 1)]
         runtime = actor_runtime.current()
         exit_actor = isinstance(error, _actor_exit_type())
@@ -216,7 +215,7 @@ class TaskExecutor:
             finished.returns.append(self._store_error(object_id, task_error, self._fences.get(spec.task_id)))
         return finished
 
-    def _complete_cancelled(self, spec, error, runtime, finished, return_ids) -> wc.TaskFinished:
+    def _complete_cancelled(self, spec, error, runtime, finished, return_ids) -> common.TaskFinished:
         """Returns hold TaskCancelledError: with the traceback of where the task was
         interrupted (a RayTaskError that is also a TaskCancelledError, as in Ray), or a plain
         one for a call that ran to its end after it was cancelled."""

@@ -18,6 +18,7 @@ dies, ``on_released(object_id)`` lets the session drop what it cached for the ob
 
 from __future__ import annotations
 
+import _thread
 import collections
 import threading
 from typing import Callable, Dict, List
@@ -33,6 +34,9 @@ FLUSH_INTERVAL_S = 0.02
 # Direct-call registrations wait this long for company: nobody waits on them (the caller
 # gets its answer from the worker), so a run of calls becomes one message for the node.
 DIRECT_FLUSH_S = 0.002
+# A pump with nothing to send sleeps until a change wakes it (this is only a safety net): an
+# idle process, of which a node may have dozens, costs no CPU.
+IDLE_WAIT_S = 1.0
 
 
 class Outbox:
@@ -52,6 +56,11 @@ class Outbox:
         # Held while taking messages and sending them, so that two senders (the pump and a
         # caller draining before a task ends) never reorder messages.
         self.send_lock = threading.Lock()
+        # The pump sleeps on _wake while idle; producers release it then, without a lock (a
+        # finalizer may run anywhere, even while this thread holds _lock).
+        self._idle = False
+        self._wake = _thread.allocate_lock()
+        self._wake.acquire()
 
     # ------------------------------------------------------------------ producers
 
@@ -59,7 +68,7 @@ class Outbox:
         with self._lock:
             self._actions.append(common.ClientAction(submit=spec))
             self._urgent = True
-            self._work.notify()
+            self._notify()
 
     def register_direct(self, spec: common.TaskSpec) -> int:
         """Queues a direct call's registration; returns the seq of the message that will hold
@@ -67,6 +76,8 @@ class Outbox:
         message, at the latest after DIRECT_FLUSH_S."""
         with self._lock:
             self._actions.append(common.ClientAction(submit=spec))
+            if self._idle:
+                self._nudge()
             return self._seq + 1
 
     def direct_call_failed(self, task_id: bytes, reason: str) -> None:
@@ -74,47 +85,64 @@ class Outbox:
             failed = common.DirectCallFailed(task_id=task_id, reason=reason)
             self._actions.append(common.ClientAction(direct_call_failed=failed))
             self._urgent = True
-            self._work.notify()
+            self._notify()
+
+    def direct_finished(self, worker_id: bytes, finished: common.TaskFinished) -> None:
+        """Forwards the end of a direct call its worker left to us (TaskFinished.caller_reports);
+        like a registration, it goes with the next message, at the latest after DIRECT_FLUSH_S."""
+        with self._lock:
+            forwarded = common.DirectFinished(worker_id=worker_id, finished=finished)
+            self._actions.append(common.ClientAction(direct_finished=forwarded))
+            if self._idle:
+                self._nudge()
 
     def return_lease(self, lease_id: bytes) -> None:
         """Gives back a leased worker, after the registrations of the tasks pushed to it."""
         with self._lock:
             self._actions.append(common.ClientAction(return_lease=common.ReturnLease(lease_id=lease_id)))
             self._urgent = True
-            self._work.notify()
+            self._notify()
 
     def put(self, value: common.ObjectValue) -> None:
         """A small value this process put; the node stores it when it applies the message."""
         with self._lock:
             self._actions.append(common.ClientAction(put=value))
             self._urgent = True
-            self._work.notify()
+            self._notify()
 
     def kill_actor(self, actor_id: bytes, no_restart: bool) -> None:
         with self._lock:
             kill = common.KillActor(actor_id=actor_id, no_restart=no_restart)
             self._actions.append(common.ClientAction(kill_actor=kill))
             self._urgent = True
-            self._work.notify()
+            self._notify()
 
     def cancel_task(self, task_id: bytes, force: bool, recursive: bool) -> None:
         with self._lock:
             cancel = common.CancelTask(task_id=task_id, force=force, recursive=recursive)
             self._actions.append(common.ClientAction(cancel_task=cancel))
             self._urgent = True
-            self._work.notify()
+            self._notify()
 
     def add_ref(self, object_id: bytes, counted: bool = False) -> None:
         self._events.append((object_id, _LOCAL_REF if counted else _REF, 1))
+        if self._idle:
+            self._nudge()
 
     def remove_ref(self, object_id: bytes) -> None:
         self._events.append((object_id, _REF, -1))
+        if self._idle:
+            self._nudge()
 
     def acquire_pin(self, object_id: bytes) -> None:
         self._events.append((object_id, _PIN_ACQUIRED, 1))
+        if self._idle:
+            self._nudge()
 
     def release_pin(self, object_id: bytes) -> None:
         self._events.append((object_id, _PIN_RELEASED, 1))
+        if self._idle:
+            self._nudge()
 
     def holds(self, object_id: bytes) -> bool:
         """Whether this process had a live reference at the last cut (a hint, not a lock)."""
@@ -149,6 +177,7 @@ class Outbox:
         with self._lock:
             self._ready.extendleft(reversed(messages))
             self._work.notify_all()
+            self._nudge()
 
     # ------------------------------------------------------------------ pump side
 
@@ -156,7 +185,21 @@ class Outbox:
         """Blocks until something may need sending (or the interval passes); False once closed."""
         with self._lock:
             if not (self._urgent or self._ready or self._closed):
-                self._work.wait(DIRECT_FLUSH_S if self._actions else timeout)
+                if self._actions or self._events:
+                    self._work.wait(DIRECT_FLUSH_S if self._actions else timeout)
+                else:
+                    self._idle = True
+        if self._idle:
+            # Nothing pending: sleep until a producer nudges. Events are checked again after
+            # the flag is up, so one appended meanwhile is not missed.
+            if not self._events:
+                self._wake.acquire(timeout=IDLE_WAIT_S)
+            self._idle = False
+            with self._lock:
+                # What woke us waits for company, as above (unless it is urgent).
+                if (self._actions or self._events) and not (self._urgent or self._ready or self._closed):
+                    self._work.wait(DIRECT_FLUSH_S if self._actions else timeout)
+        with self._lock:
             return not (self._closed and not self._actions and not self._ready and not self._events)
 
     def take(self) -> List[common.ClientOps]:
@@ -176,12 +219,26 @@ class Outbox:
             self._cut()
             self._closed = True
             self._work.notify_all()
+            self._nudge()
 
     @property
     def closed(self) -> bool:
         return self._closed
 
     # ------------------------------------------------------------------ internals
+
+    def _notify(self) -> None:
+        """Wakes the pump for an action (caller holds _lock)."""
+        self._work.notify()
+        if self._idle:
+            self._nudge()
+
+    def _nudge(self) -> None:
+        """Wakes the idle pump; safe anywhere (no lock taken)."""
+        try:
+            self._wake.release()
+        except RuntimeError:
+            pass  # already woken
 
     def _cut(self) -> None:
         """Turns pending actions and drained events into one message (caller holds _lock)."""
@@ -219,6 +276,8 @@ class Outbox:
             self._ready.append(common.ClientOps(seq=self._seq, actions=self._actions, references=deltas))
             self._actions = []
             self._work.notify_all()
+            if self._idle:
+                self._nudge()
         for object_id in released:
             self.on_released(object_id)
 
@@ -249,11 +308,13 @@ class ThreadPump:
         while self._outbox.wait_for_work():
             self.drain()
 
-    def drain(self) -> None:
-        """Sends everything pending now, from the calling thread."""
+    def drain(self) -> int:
+        """Sends everything pending now, from the calling thread; returns how many messages."""
         with self._outbox.send_lock:
-            for ops in self._outbox.take():
+            messages = self._outbox.take()
+            for ops in messages:
                 self._send(ops)
+            return len(messages)
 
     def stop(self) -> None:
         self._outbox.close()

@@ -89,6 +89,14 @@ def _extend_sys_path(job_sys_path) -> None:
             site.addsitedir(entry)
 
 
+def _holds_refs(finished) -> bool:
+    """Whether a call's returns hold refs or live in the arena (the worker reports those)."""
+    for v in finished.returns:
+        if v.WhichOneof("location") != "inline" or v.inline.nested_refs:
+            return True
+    return False
+
+
 # Kinds of the buffers WorkerBridge.nextTask returns (byte 0).
 FROM_NODE = 0
 DIRECT_CALL = 1
@@ -100,14 +108,18 @@ def main(bridge) -> None:
     from ray._private.outbox import Outbox, ThreadPump
     from ray._private.session import WORKER_MODE, Session, anonymous_namespace
     from ray._private.workers import actor_runtime, cancellation
+    from ray._private.workers.push_server import PushServer
     from ray.rpc import common_pb2 as common
     from ray.rpc import core_worker_pb2 as core
     from ray.rpc import worker_channel_pb2 as wc
 
     sys.argv = sys.argv if getattr(sys, "argv", None) else [""]
+    # Callers push direct calls to this server; its address goes to the node with our hello.
+    push_server = PushServer(bridge, bridge.host())
     try:
-        setup = wc.WorkerSetup.FromString(bytes(memoryview(bridge.connect())))
+        setup = wc.WorkerSetup.FromString(bytes(memoryview(bridge.connect(push_server.address))))
     except Exception:  # noqa: BLE001 - the node went away before we started
+        push_server.stop()
         return
     _extend_sys_path(setup.job_config.python_sys_path)
     if setup.job_config.working_dir and os.path.isdir(setup.job_config.working_dir):
@@ -115,11 +127,12 @@ def main(bridge) -> None:
     sys.stdout = _WorkerOutput(bridge, False)
     sys.stderr = _WorkerOutput(bridge, True)
 
+    worker_id = bytes.fromhex(bridge.workerIdHex())
     outbox = Outbox()
     session = Session(
         mode=WORKER_MODE,
         transport=JepTransport(bridge),
-        client_id=bytes.fromhex(bridge.workerIdHex()),
+        client_id=worker_id,
         job_id=setup.job_id,
         node_id=setup.node_id,
         node_ip=setup.node_ip,
@@ -163,8 +176,8 @@ def main(bridge) -> None:
         this worker's own changes, and held back a little by the bridge to share a message);
         the caller gets one answer once all have ended, or when one ends the actor."""
 
-        def __init__(self, call_id: int, request):
-            self.call_id = call_id
+        def __init__(self, push_id: int, request):
+            self.push_id = push_id
             self.request = request
             self.results = {}
             self.lock = threading.Lock()
@@ -177,11 +190,18 @@ def main(bridge) -> None:
                 if finished.actor_exit or finished.worker_exiting:
                     report(finished, result)  # the node must stop the actor now
                 else:
-                    # As report(): this call's own changes first, then its end.
+                    # As report(): this call's own changes first, then its end. The output
+                    # lines go before the answer: a driver that exits right after must not
+                    # lose them.
                     sys.stdout.flush()
                     sys.stderr.flush()
-                    pump.drain()
-                    bridge.taskFinishedLater(finished.SerializeToString())
+                    if pump.drain() == 0 and not _holds_refs(finished):
+                        # Nothing of ours must reach the node first: the caller forwards the
+                        # end on its own stream, a run of calls in one message.
+                        finished.caller_reports = True
+                        bridge.flushLines()
+                    else:
+                        bridge.taskFinishedLater(finished.SerializeToString())
                 executor.end_direct(spec.task_id)
                 with self.lock:
                     self.results[spec.task_id] = finished
@@ -202,7 +222,8 @@ def main(bridge) -> None:
                     if spec.task_id not in self.results:
                         break
                     ordered.append(self.results[spec.task_id])
-            bridge.replyDirect(self.call_id, core.PushTaskReply(results=ordered).SerializeToString())
+            reply = core.PushTaskReply(results=ordered, call_id=self.request.call_id, worker_id=worker_id)
+            push_server.reply(self.push_id, reply.SerializeToString())
 
     def run(spec, reporter) -> bool:
         """Runs one task or call; False when the worker must stop taking tasks."""
@@ -246,4 +267,6 @@ def main(bridge) -> None:
             spec = common.TaskSpec.FromString(bytes(view[9:]))
             del view
             running = run(spec, report)
+    # Callers fail over what they pushed and this worker will not run.
+    push_server.stop()
     pump.stop()

@@ -292,6 +292,13 @@ public final class NodeManager implements AutoCloseable {
         submitted = true; // its resources may start queued tasks
       } else if (action.hasKillActor()) {
         actors.kill(action.getKillActor());
+      } else if (action.hasDirectFinished()) {
+        // A direct call's end, forwarded by its caller after its registration (same stream).
+        WorkerHandle w = workers.get(action.getDirectFinished().getWorkerId());
+        if (w != null) {
+          scheduler.taskFinished(w, action.getDirectFinished().getFinished());
+          submitted = true; // a leased worker or the actor may take the next task
+        }
       } else if (action.hasDirectCallFailed()) {
         DirectCallFailed f = action.getDirectCallFailed();
         scheduler.directCallFailed(f.getTaskId(), f.getReason());

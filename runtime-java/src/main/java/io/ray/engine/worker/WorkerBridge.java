@@ -10,13 +10,12 @@ import io.ray.engine.rpc.WorkerSetup;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * What the Python side of a worker calls (through Jep) to talk to its node: the next task, the end
@@ -35,17 +34,14 @@ public final class WorkerBridge {
   private static final byte DIRECT = 1;
   private static final int OUTPUT_FLUSH_LINES = 200;
 
+  /** Output lines and held reports go out at the latest this long after the first of them. */
+  private static final long FLUSH_DELAY_MS = 50;
+
   private final ByteString workerId;
   private final RawRpc rpc;
   private final CompletableFuture<WorkerSetup> setup = new CompletableFuture<>();
   private final BlockingQueue<Incoming> tasks = new LinkedBlockingQueue<>();
 
-  /** Callers waiting for the answer to a direct call, by call id. */
-  private final Map<Long, StreamObserver<byte[]>> directCalls = new ConcurrentHashMap<>();
-
-  private final AtomicLong nextCallId = new AtomicLong();
-  private final java.util.Queue<StreamObserver<byte[]>> watchers =
-      new java.util.concurrent.ConcurrentLinkedQueue<>();
   private static final CancelTask STOP_CANCELS = CancelTask.getDefaultInstance();
   private final BlockingQueue<CancelTask> cancels = new LinkedBlockingQueue<>();
   private final List<LogLine> output = new ArrayList<>();
@@ -55,19 +51,52 @@ public final class WorkerBridge {
 
   private static final long LATER_REPORTS_MS = 5;
 
+  /** At most this many reports wait for company. */
+  private static final int MAX_LATER_REPORTS = 256;
+
   /** The channel to the node: serialized WorkerMessages out (see {@link WorkerFrames}). */
   private StreamObserver<byte[]> channel;
 
-  WorkerBridge(ByteString workerId, RawRpc rpc) {
+  /** The host callers reach this worker on: its node's. */
+  private final String host;
+
+  /** Sends what waits (output, held reports) when nothing else did; idle, it never wakes. */
+  private ScheduledExecutorService flusher;
+
+  /** Whether a flush is scheduled (guarded by this). */
+  private boolean flushScheduled;
+
+  WorkerBridge(ByteString workerId, RawRpc rpc, String host) {
     this.workerId = workerId;
     this.rpc = rpc;
+    this.host = host;
   }
 
-  private Runnable connector;
+  private Consumer<String> connector;
 
-  /** How to open the channel to the node; run when Python is ready for tasks. */
-  void setConnector(Runnable connector) {
+  /**
+   * How to open the channel to the node and introduce this worker, given the address where Python
+   * serves its callers; run when Python is ready for tasks.
+   */
+  void setConnector(Consumer<String> connector) {
     this.connector = connector;
+  }
+
+  synchronized void setFlusher(ScheduledExecutorService flusher) {
+    this.flusher = flusher;
+  }
+
+  /** Makes sure what waits goes out within FLUSH_DELAY_MS (caller holds this monitor). */
+  private void scheduleFlush() {
+    if (!flushScheduled && flusher != null) {
+      flushScheduled = true;
+      flusher.schedule(this::scheduledFlush, FLUSH_DELAY_MS, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private synchronized void scheduledFlush() {
+    flushScheduled = false;
+    flushOutput();
   }
 
   synchronized void attach(StreamObserver<byte[]> channel) {
@@ -76,7 +105,6 @@ public final class WorkerBridge {
 
   /** Flushes output and ends the channel. */
   synchronized void close() {
-    failDirectCalls();
     flushLaterReports();
     flushOutput();
     if (channel != null) {
@@ -100,13 +128,6 @@ public final class WorkerBridge {
     tasks.add(new Incoming(FROM_NODE, 0, spec));
   }
 
-  /** A caller pushed a call (serialized PushTaskRequest); {@code reply} gets the PushTaskReply. */
-  void onDirectCall(byte[] request, StreamObserver<byte[]> reply) {
-    long id = nextCallId.incrementAndGet();
-    directCalls.put(id, reply);
-    tasks.add(new Incoming(DIRECT, id, request));
-  }
-
   void onCancel(CancelTask c) {
     cancels.add(c);
   }
@@ -115,11 +136,15 @@ public final class WorkerBridge {
   void onStop() {
     setup.completeExceptionally(new IllegalStateException("node manager closed the channel"));
     tasks.add(STOP);
-    failDirectCalls();
     cancels.add(STOP_CANCELS);
   }
 
   // ------------------------------------------------------------- called from Python
+
+  /** The host Python serves direct calls on (its node's address). */
+  public String host() {
+    return host;
+  }
 
   public String workerIdHex() {
     return io.ray.engine.common.Ids.hex(workerId);
@@ -130,18 +155,19 @@ public final class WorkerBridge {
   }
 
   /**
-   * Python is initialised: introduce this worker to the node, wait for its setup, and return the
-   * serialized WorkerSetup. The node counts the worker as ready from this moment.
+   * Python is initialised and serves direct calls at {@code directAddress}: introduce this worker
+   * to the node, wait for its setup, and return the serialized WorkerSetup. The node counts the
+   * worker as ready from this moment.
    */
-  public ByteBuffer connect() throws Exception {
-    connector.run();
+  public ByteBuffer connect(String directAddress) throws Exception {
+    connector.accept(directAddress);
     return direct(setup.get().toByteArray());
   }
 
   /**
    * Blocks until the next task; null when stopping. Otherwise a buffer: byte 0 is the kind (0: a
-   * TaskSpec sent by the node, 1: a PushTaskRequest pushed by a caller), bytes 1-8 the call id
-   * (little-endian; answer a direct call with {@link #replyDirect}), then the message.
+   * TaskSpec sent by the node, 1: a PushTaskRequest pushed by a caller), bytes 1-8 the id Python
+   * gave the push (little-endian, 0 for the node's), then the message.
    */
   public ByteBuffer nextTask() throws InterruptedException {
     Incoming next = tasks.poll();
@@ -168,46 +194,13 @@ public final class WorkerBridge {
     return b;
   }
 
-  /** Answers a direct call with a serialized PushTaskReply. */
-  public void replyDirect(long callId, byte[] reply) {
-    StreamObserver<byte[]> caller = directCalls.remove(callId);
-    if (caller == null) {
-      return;
-    }
-    try {
-      caller.onNext(reply);
-      caller.onCompleted();
-    } catch (RuntimeException e) {
-      // The caller went away; the node has the result from the channel anyway.
-    }
-  }
-
-  /** A caller watches this worker: the stream stays open until the worker stops. */
-  void onWatch(byte[] request, StreamObserver<byte[]> watcher) {
-    watchers.add(watcher);
-  }
-
-  /** The worker is stopping: callers still waiting learn that it is gone. */
-  private void failDirectCalls() {
-    for (StreamObserver<byte[]> w : watchers) {
-      try {
-        w.onCompleted();
-      } catch (RuntimeException ignored) {
-        // the caller left
-      }
-    }
-    watchers.clear();
-    for (Long id : directCalls.keySet()) {
-      StreamObserver<byte[]> caller = directCalls.remove(id);
-      if (caller != null) {
-        try {
-          caller.onError(
-              io.grpc.Status.UNAVAILABLE.withDescription("the worker is stopping").asException());
-        } catch (RuntimeException ignored) {
-          // gone already
-        }
-      }
-    }
+  /**
+   * A caller pushed calls (a serialized PushTaskRequest) to Python's server: they queue with the
+   * node's tasks, and {@link #nextTask} hands them back under {@code pushId}. Called from Python's
+   * server threads.
+   */
+  public void pushed(long pushId, byte[] request) {
+    tasks.add(new Incoming(DIRECT, pushId, request));
   }
 
   /**
@@ -242,9 +235,15 @@ public final class WorkerBridge {
     synchronized (this) {
       // The call's output goes now, before its caller has the answer: a driver that exits right
       // after must not lose the lines (the node delivers a job's lines before its log stream
-      // ends). Calls that print nothing send nothing here.
-      flushOutput();
+      // ends). Calls that print nothing send nothing here. The reports held so far stay held:
+      // a run of calls shares one message (the flusher sends them at the latest).
+      flushLines();
       laterReports.add(report);
+      if (laterReports.size() >= MAX_LATER_REPORTS) {
+        flushLaterReports();
+      } else {
+        scheduleFlush();
+      }
     }
   }
 
@@ -281,6 +280,8 @@ public final class WorkerBridge {
               .build());
       if (output.size() >= OUTPUT_FLUSH_LINES) {
         flushOutput();
+      } else {
+        scheduleFlush();
       }
     }
   }
@@ -290,6 +291,11 @@ public final class WorkerBridge {
     // The flusher also sends reports that calls on other threads (threaded and async actors)
     // finished while the main loop waited for the next task.
     flushLaterReports();
+    flushLines();
+  }
+
+  /** Sends buffered output lines now, and nothing else. */
+  public synchronized void flushLines() {
     if (output.isEmpty()) {
       return;
     }

@@ -19,7 +19,6 @@ import java.nio.file.Paths;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import jep.JepConfig;
 import jep.MainInterpreter;
@@ -65,15 +64,12 @@ public final class WorkerMain {
     // One connection when the node manager's port also serves the control service (the head).
     ManagedChannel controlChannel =
         a.get("control").equals(a.get("node-manager")) ? nodeChannel : channel(a.get("control"));
-    WorkerBridge bridge = new WorkerBridge(workerId, new RawRpc(nodeChannel, controlChannel));
     // Callers reach the worker on its node's address (the host part of the node manager's).
     String nodeManager = a.get("node-manager");
     String host = nodeManager.substring(0, nodeManager.lastIndexOf(':'));
-    io.grpc.Server directServer = DirectCallServer.start(host, bridge);
-    String directAddress = host + ":" + directServer.getPort();
-
+    WorkerBridge bridge = new WorkerBridge(workerId, new RawRpc(nodeChannel, controlChannel), host);
     bridge.setConnector(
-        () -> {
+        directAddress -> {
           StreamObserver<byte[]> toNode =
               ClientCalls.asyncBidiStreamingCall(
                   nodeChannel.newCall(ATTACH, CallOptions.DEFAULT),
@@ -120,14 +116,13 @@ public final class WorkerMain {
                   .toByteArray());
         });
 
-    ScheduledExecutorService flusher =
+    bridge.setFlusher(
         Executors.newSingleThreadScheduledExecutor(
             r -> {
               Thread t = new Thread(r, "output-flusher");
               t.setDaemon(true);
               return t;
-            });
-    flusher.scheduleWithFixedDelay(bridge::flushOutput, 50, 50, TimeUnit.MILLISECONDS);
+            }));
 
     int code = 0;
     try {
@@ -137,7 +132,6 @@ public final class WorkerMain {
       code = 1;
     }
     bridge.close();
-    directServer.shutdownNow();
     nodeChannel.shutdown().awaitTermination(1, TimeUnit.SECONDS);
     controlChannel.shutdownNow();
     // Python may have left non-daemon threads behind; the worker is done regardless.
