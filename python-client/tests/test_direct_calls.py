@@ -235,3 +235,37 @@ def test_a_task_on_a_leased_worker_lends_its_cpu_while_it_waits_for_children():
     ref = _lease_then(lambda: fan_out.remote(6))
     assert ray.get(ref, timeout=60) == 2 * sum(range(6))
     wait_until(lambda: ray.available_resources().get("CPU") == 2.0, timeout=10, what="every CPU back")
+
+
+# ---------------------------------------------------------------------- calls from workers
+
+
+@ray.remote
+class Caller:
+    def call_many(self, box, n):
+        values = [ray.get(box.add.remote(i)) for i in range(n)]
+        route = context.current_session().direct._routes.get(box._actor_id.binary())
+        return values, route is not None and route.push is not None
+
+
+@ray.remote
+def tasks_one_at_a_time(n):
+    session = context.current_session()
+    deadline = time.monotonic() + 20
+    while not session.direct._leases and time.monotonic() < deadline:
+        ray.get(worker_pid.remote())
+    held = bool(session.direct._leases)
+    return held, {ray.get(worker_pid.remote()) for _ in range(n)}, os.getpid()
+
+
+def test_an_actors_calls_to_another_actor_are_pushed_in_order():
+    box = Box.remote()
+    values, pushed = ray.get(Caller.remote().call_many.remote(box, 50), timeout=120)
+    assert values == list(range(1, 51))
+    assert pushed, "the calling actor's worker pushes its calls straight to the other actor"
+
+
+def test_a_tasks_tasks_one_at_a_time_run_on_a_worker_it_leased():
+    held, pids, caller = ray.get(tasks_one_at_a_time.remote(20), timeout=120)
+    assert held, "the calling task's worker holds a lease"
+    assert len(pids) == 1 and caller not in pids, f"one leased worker ran them all, got {pids}"

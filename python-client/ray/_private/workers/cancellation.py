@@ -124,7 +124,7 @@ def serve(next_cancel, parse) -> None:
     while True:
         try:
             buffer = next_cancel()
-        except Exception:  # noqa: BLE001 - the bridge is closing; nothing more will come
+        except Exception:  # noqa: BLE001 - the link is closing; nothing more will come
             return
         if buffer is None:
             return

@@ -1,8 +1,8 @@
 """The task loop of a worker process, run by Jep inside the worker JVM (io.ray.engine.worker).
 
-The JVM owns the connection to the node; this module owns Python: it asks the bridge for the
-next task, runs it, reports the result, and repeats until the node says stop. RPCs made by
-user code (nested tasks, ray.get) go through the bridge too, as serialized protobufs.
+The JVM hosts the interpreter and watches the node's process; this module does the rest: it
+connects to the node (``node_link``), serves direct callers (``push_server``), takes the next
+task, runs it, reports the result, and repeats until the node says stop.
 """
 
 from __future__ import annotations
@@ -12,38 +12,14 @@ import os
 import site
 import sys
 import threading
-from typing import Optional
-
-from ray.exceptions import GetTimeoutError, RaySystemError
-
-
-class JepTransport:
-    """The transport (see ray/_private/transport.py) of Python code inside a worker JVM."""
-
-    def __init__(self, bridge):
-        self._bridge = bridge
-
-    def call(self, method: str, request, reply_type, timeout: Optional[float] = None):
-        timeout_ms = -1 if timeout is None else int(timeout * 1000)
-        try:
-            reply = self._bridge.call(method, request.SerializeToString(), timeout_ms)
-        except Exception as e:  # noqa: BLE001 - jep.JepException wraps the Java RpcFailure
-            message = str(e)
-            if "DEADLINE_EXCEEDED" in message:
-                raise GetTimeoutError(f"{method} timed out") from None
-            raise RaySystemError(f"{method} failed: {message}") from None
-        return reply_type.FromString(bytes(memoryview(reply)))
-
-    def close(self) -> None:
-        pass
 
 
 class _WorkerOutput(io.TextIOBase):
     """sys.stdout / sys.stderr of a worker: each line goes to the driver, tagged with the task."""
 
-    def __init__(self, bridge, is_err: bool):
+    def __init__(self, link, is_err: bool):
         super().__init__()
-        self._bridge = bridge
+        self._link = link
         self._is_err = is_err
         self._partial = ""
         self._lock = threading.Lock()
@@ -67,7 +43,7 @@ class _WorkerOutput(io.TextIOBase):
             data = self._partial + text
             *lines, self._partial = data.split("\n")
             for line in lines:
-                self._bridge.output(self._is_err, task_context.task_name, line)
+                self._link.output(self._is_err, task_context.task_name, line)
         return len(text)
 
     def flush(self) -> None:
@@ -75,7 +51,7 @@ class _WorkerOutput(io.TextIOBase):
             if self._partial:
                 from ray._private.context import task_context
 
-                self._bridge.output(self._is_err, task_context.task_name, self._partial)
+                self._link.output(self._is_err, task_context.task_name, self._partial)
                 self._partial = ""
 
 
@@ -97,41 +73,37 @@ def _holds_refs(finished) -> bool:
     return False
 
 
-# Kinds of the buffers WorkerBridge.nextTask returns (byte 0).
-FROM_NODE = 0
-DIRECT_CALL = 1
-
-
-def main(bridge) -> None:
+def main(worker_id_hex: str, node_manager: str, control: str) -> None:
     from ray._private import context, runtime_env
+    from ray._private.direct import DirectCalls
     from ray._private.executor import TaskExecutor, WorkerExit
     from ray._private.outbox import Outbox, ThreadPump
     from ray._private.session import WORKER_MODE, Session, anonymous_namespace
     from ray._private.workers import actor_runtime, cancellation
+    from ray._private.workers.node_link import DIRECT_CALL, NodeLink, WorkerTransport
     from ray._private.workers.push_server import PushServer
-    from ray.rpc import common_pb2 as common
     from ray.rpc import core_worker_pb2 as core
-    from ray.rpc import worker_channel_pb2 as wc
 
     sys.argv = sys.argv if getattr(sys, "argv", None) else [""]
+    worker_id = bytes.fromhex(worker_id_hex)
+    link = NodeLink(worker_id, node_manager, control)
     # Callers push direct calls to this server; its address goes to the node with our hello.
-    push_server = PushServer(bridge, bridge.host())
+    push_server = PushServer(link, link.host)
     try:
-        setup = wc.WorkerSetup.FromString(bytes(memoryview(bridge.connect(push_server.address))))
+        setup = link.connect(push_server.address, os.getpid())
     except Exception:  # noqa: BLE001 - the node went away before we started
         push_server.stop()
         return
     _extend_sys_path(setup.job_config.python_sys_path)
     if setup.job_config.working_dir and os.path.isdir(setup.job_config.working_dir):
         os.chdir(setup.job_config.working_dir)
-    sys.stdout = _WorkerOutput(bridge, False)
-    sys.stderr = _WorkerOutput(bridge, True)
+    sys.stdout = _WorkerOutput(link, False)
+    sys.stderr = _WorkerOutput(link, True)
 
-    worker_id = bytes.fromhex(bridge.workerIdHex())
     outbox = Outbox()
     session = Session(
         mode=WORKER_MODE,
-        transport=JepTransport(bridge),
+        transport=WorkerTransport(link),
         client_id=worker_id,
         job_id=setup.job_id,
         node_id=setup.node_id,
@@ -147,7 +119,9 @@ def main(bridge) -> None:
     # unpacked once per node and take the place of the job's working directory.
     runtime_env.setup_worker(setup.runtime_env, setup.session_dir, session.control_call)
     # Ops (nested submissions, reference changes) go down the worker's channel, in order.
-    pump = ThreadPump(outbox, lambda ops: bridge.sendOps(ops.SerializeToString()))
+    pump = ThreadPump(outbox, link.send_ops)
+    # Calls this worker's tasks make go straight to actors' and leased workers, as a driver's do.
+    session.direct = DirectCalls(session)
     context.set_session(session)
     executor = TaskExecutor(session)
 
@@ -159,21 +133,17 @@ def main(bridge) -> None:
         # result stays alive (this frame holds it) until TaskFinished is sent, so refs nested
         # in it are not dropped before the node has the value that holds them.
         pump.drain()
-        bridge.taskFinished(finished.SerializeToString())
+        link.task_finished(finished)
         del result
 
     # ray.cancel: the node sends cancels on the channel; this thread interrupts the task.
-    if hasattr(bridge, "nextCancel"):
-        threading.Thread(
-            target=cancellation.serve,
-            args=(bridge.nextCancel, lambda b: common.CancelTask.FromString(bytes(memoryview(b)))),
-            name="ray-cancel",
-            daemon=True,
-        ).start()
+    threading.Thread(
+        target=cancellation.serve, args=(link.next_cancel, lambda c: c), name="ray-cancel", daemon=True
+    ).start()
 
     class DirectBatch:
         """Calls pushed together: each call's end goes to the node as it happens (ordered with
-        this worker's own changes, and held back a little by the bridge to share a message);
+        this worker's own changes, and held back a little by the link to share a message);
         the caller gets one answer once all have ended, or when one ends the actor."""
 
         def __init__(self, push_id: int, request):
@@ -199,9 +169,9 @@ def main(bridge) -> None:
                         # Nothing of ours must reach the node first: the caller forwards the
                         # end on its own stream, a run of calls in one message.
                         finished.caller_reports = True
-                        bridge.flushLines()
+                        link.flush_lines()
                     else:
-                        bridge.taskFinishedLater(finished.SerializeToString())
+                        link.task_finished_later(finished)
                 executor.end_direct(spec.task_id)
                 with self.lock:
                     self.results[spec.task_id] = finished
@@ -249,14 +219,13 @@ def main(bridge) -> None:
 
     running = True
     while running:
-        buffer = bridge.nextTask()
-        if buffer is None:
+        item = link.next_task()
+        if item is None:
             break
-        view = memoryview(buffer)
-        if view[0] == DIRECT_CALL:
-            request = core.PushTaskRequest.FromString(bytes(view[9:]))
-            batch = DirectBatch(int.from_bytes(view[1:9], "little"), request)
-            del view
+        kind, push_id, payload = item
+        if kind == DIRECT_CALL:
+            request = core.PushTaskRequest.FromString(payload)
+            batch = DirectBatch(push_id, request)
             for spec in request.specs:
                 executor.begin_direct(spec.task_id, request.owner_id, request.owner_seq)
                 running = run(spec, batch.reporter(spec))
@@ -264,9 +233,8 @@ def main(bridge) -> None:
                     batch.answer()  # the calls after it did not run: the caller fails them over
                     break
         else:
-            spec = common.TaskSpec.FromString(bytes(view[9:]))
-            del view
-            running = run(spec, report)
+            running = run(payload, report)
     # Callers fail over what they pushed and this worker will not run.
     push_server.stop()
     pump.stop()
+    link.close()

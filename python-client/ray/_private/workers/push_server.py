@@ -5,7 +5,7 @@ answers at full speed, where a path through the worker JVM would run interpreted
 warms up (40 new actors called 10 times each never get there).
 
 One stream per caller (``CoreWorkerService/PushStream``). Its reader thread hands each push to
-the task loop, in arrival order, through the bridge's task queue (where the node's tasks queue
+the task loop, in arrival order, through the link's task queue (where the node's tasks queue
 too), under an id of this server's; the task loop runs the calls and answers with
 :meth:`reply` (from any thread), which queues the reply for the stream's handler thread to send.
 
@@ -36,8 +36,8 @@ _END = None
 
 
 class PushServer:
-    def __init__(self, bridge, host: str):
-        self._bridge = bridge
+    def __init__(self, link, host: str):
+        self._link = link
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         # push id -> the reply queue of the stream it came on
@@ -97,7 +97,7 @@ class PushServer:
                 push_id = next(self._ids)
                 with self._lock:
                     self._pushes[push_id] = replies
-                self._bridge.pushed(push_id, raw)
+                self._link.pushed(push_id, raw)
         except grpc.RpcError:
             pass  # the caller went away
         except Exception:  # noqa: BLE001 - the worker is stopping under us

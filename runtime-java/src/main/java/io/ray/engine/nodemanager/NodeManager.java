@@ -454,6 +454,7 @@ public final class NodeManager implements AutoCloseable {
     releaseParked(workerId);
     objects.dropClient(workerId);
     actors.ownerGone(workerId);
+    scheduler.ownerGone(workerId); // the workers it leased for its tasks' tasks
     scheduler.dispatch();
   }
 

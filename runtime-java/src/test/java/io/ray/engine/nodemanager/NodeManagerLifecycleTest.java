@@ -379,7 +379,48 @@ class NodeManagerLifecycleTest {
     assertEquals(2.0, available());
   }
 
+  @Test
+  void aTaskEndForwardedByItsCallerEndsIt() {
+    LeaseWorkerReply lease = lease(task("f", 1, 0));
+    FakeWorker leased = workerAt(lease.getAddress());
+    TaskSpec t = submit(pushed(task("f", 1, 0), lease));
+    forwardEnd(leased, finished(t).toBuilder().setCallerReports(true).build());
+    returnLease(lease);
+    settle();
+    assertEquals("v", valueOf(t), "the node serves the value to other processes");
+    assertEquals(2.0, available(), "the task ended, and with it the returned lease");
+  }
+
+  @Test
+  void aForwardedEndNamingAWorkerThatIsGoneIsDropped() {
+    LeaseWorkerReply lease = lease(task("f", 1, 0));
+    FakeWorker leased = workerAt(lease.getAddress());
+    TaskSpec t = submit(pushed(task("f", 1, 1), lease));
+    settle();
+    node.workerGone(leased.id, "process exited with code 1");
+    workers.remove(leased.id);
+    FakeWorker again = runningOn(t);
+    // The caller's answer from the dead worker arrived before it died; its forward comes late.
+    forwardEnd(leased, finished(t).toBuilder().setCallerReports(true).build());
+    settle();
+    assertEquals("", valueOf(t), "the retry still runs: the stale end did not finish it");
+    assertEquals(1.0, available());
+    node.taskFinished(again.id, finished(t));
+    settle();
+    assertEquals("v", valueOf(t));
+    assertEquals(2.0, available());
+  }
+
   // ------------------------------------------------------------------ building blocks
+
+  /** The driver forwards the end of a call pushed to {@code w} (TaskFinished.caller_reports). */
+  private void forwardEnd(FakeWorker w, TaskFinished done) {
+    clientOps(
+        DRIVER,
+        ++driverSeq,
+        ClientAction.newBuilder()
+            .setDirectFinished(DirectFinished.newBuilder().setWorkerId(w.id).setFinished(done)));
+  }
 
   /** The driver's ray.get of the tasks' first returns, waiting for them without a timeout. */
   private CapturingReply<GetObjectsReply> getReturns(TaskSpec... tasks) {
