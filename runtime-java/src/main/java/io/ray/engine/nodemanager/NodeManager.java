@@ -575,6 +575,7 @@ public final class NodeManager implements AutoCloseable {
     onLoopAfterOps(
         reply,
         req.getClientId(),
+        req.getOpsList(),
         req.getAfterSeq(),
         () -> {
           WorkerHandle w = actors.directTarget(req.getActorId(), req.getClientId());
@@ -592,6 +593,7 @@ public final class NodeManager implements AutoCloseable {
     onLoopAfterOps(
         reply,
         req.getClientId(),
+        req.getOpsList(),
         req.getAfterSeq(),
         () -> {
           WorkerLeases.Lease l = scheduler.lease(req.getClientId(), req.getShape());
@@ -630,8 +632,16 @@ public final class NodeManager implements AutoCloseable {
 
   /** Like {@link #onLoop}, for a read that must see the caller's changes up to afterSeq. */
   private void onLoopAfterOps(
-      Reply<?> reply, ByteString clientId, long afterSeq, Runnable handler) {
-    loop.execute(() -> afterOps(clientId, afterSeq, () -> guarded(reply, handler)));
+      Reply<?> reply,
+      ByteString clientId,
+      List<ClientOps> carried,
+      long afterSeq,
+      Runnable handler) {
+    loop.execute(
+        () -> {
+          offerOps(clientId, carried);
+          afterOps(clientId, afterSeq, () -> guarded(reply, handler));
+        });
   }
 
   private static void guarded(Reply<?> reply, Runnable handler) {
