@@ -341,7 +341,12 @@ class DirectCalls:
             if route.push is not None:
                 return route
             now = time.monotonic()
-            if now < route.retry_at:
+            if now < route.retry_at or self._pushes_in_flight:
+                # A fan-out over many actors goes through the node: one message carries all
+                # the calls and the node dispatches them, where each first push would wait for
+                # a lookup (40 actors x 10 calls: 550-800 calls/s this way, 480-570 pushing).
+                # A route switches to pushing while no other push is in flight, as in
+                # one-call-at-a-time code.
                 return None
             route.retry_at = now + RETRY_ADDRESS_S
         session = self._session
