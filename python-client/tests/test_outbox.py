@@ -106,3 +106,35 @@ def test_thread_pump_sends_everything_in_order_across_threads():
     for base in range(4):
         mine = [int(n.split("-")[1]) for n in names if n.startswith(f"{base}-")]
         assert mine == list(range(per_thread)), "each thread's submissions keep their order"
+
+
+def test_an_idle_pump_sleeps_until_a_change_nudges_it():
+    """Dozens of idle workers must not each wake every few ms: an idle pump sleeps on a lock
+    that a change releases (a reference event, from any thread, without taking the lock)."""
+    import time
+
+    from ray._private import outbox as outbox_module
+
+    box = Outbox()
+    wakes = []
+
+    def pump():
+        while box.wait_for_work():
+            wakes.append(time.monotonic())
+            box.take()
+
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    time.sleep(0.3)
+    idle_wakes = len(wakes)
+    assert idle_wakes <= 1, f"an idle pump woke {idle_wakes} times in 0.3 s"
+    changed = time.monotonic()
+    box.add_ref(A)
+    deadline = changed + 5
+    while len(wakes) == idle_wakes and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert len(wakes) > idle_wakes, "the change woke the pump"
+    assert wakes[-1] - changed < outbox_module.IDLE_WAIT_S / 2, "woken by the change, not by the safety net"
+    box.close()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
