@@ -36,6 +36,7 @@ import grpc
 
 from ray._private import ids
 from ray._private.transport import _CHANNEL_OPTIONS
+from ray._private.waits import Pulse, until_none
 from ray.rpc import common_pb2 as common
 from ray.rpc import core_worker_pb2 as core
 from ray.rpc import node_manager_pb2 as nm
@@ -103,19 +104,12 @@ class _PushStream:
         if call is not None:
             call.cancel()
 
-    def _outgoing(self):
-        while True:
-            request = self._requests.get()
-            if request is None:
-                return
-            yield request
-
     def _open(self):
         self._channel = grpc.insecure_channel(self.address, options=_CHANNEL_OPTIONS)
         method = self._channel.stream_stream(
             PUSH_STREAM_METHOD, request_serializer=_identity, response_deserializer=_identity
         )
-        call = method(self._outgoing())
+        call = method(until_none(self._requests))
         with self._lock:
             self._call = call
             closing = self._closing
@@ -214,26 +208,6 @@ class _Answer:
         return self._set
 
 
-class _Pulse:
-    """A wake-up for one waiter at a time, safe to interrupt (see _Answer): ``pulse()`` lets
-    the current or next ``wait`` through; pulses while nobody waits collapse into one."""
-
-    __slots__ = ("_lock",)
-
-    def __init__(self):
-        self._lock = _thread.allocate_lock()
-        self._lock.acquire()
-
-    def pulse(self) -> None:
-        try:
-            self._lock.release()
-        except RuntimeError:
-            pass  # already pulsed
-
-    def wait(self, timeout: float) -> None:
-        self._lock.acquire(timeout=max(0.0, timeout))
-
-
 class _Pending:
     """The returns of one pushed call, until its answer is in."""
 
@@ -265,7 +239,7 @@ class DirectCalls:
         self._reaper_wake = threading.Condition(self._lock)
         # Pulsed on every answer, for a ray.get of several pushed calls that stops at the
         # first error (await_answers).
-        self._any_answer = _Pulse()
+        self._any_answer = Pulse()
 
     # ------------------------------------------------------------------ submitting
 

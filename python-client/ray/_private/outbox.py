@@ -18,11 +18,11 @@ dies, ``on_released(object_id)`` lets the session drop what it cached for the ob
 
 from __future__ import annotations
 
-import _thread
 import collections
 import threading
 from typing import Callable, Dict, List
 
+from ray._private.waits import Pulse
 from ray.rpc import common_pb2 as common
 
 _REF = 0  # a reference the node counts
@@ -56,11 +56,10 @@ class Outbox:
         # Held while taking messages and sending them, so that two senders (the pump and a
         # caller draining before a task ends) never reorder messages.
         self.send_lock = threading.Lock()
-        # The pump sleeps on _wake while idle; producers release it then, without a lock (a
+        # The pump sleeps on _wake while idle; producers pulse it then, without a lock (a
         # finalizer may run anywhere, even while this thread holds _lock).
         self._idle = False
-        self._wake = _thread.allocate_lock()
-        self._wake.acquire()
+        self._wake = Pulse()
 
     # ------------------------------------------------------------------ producers
 
@@ -125,22 +124,20 @@ class Outbox:
             self._notify()
 
     def add_ref(self, object_id: bytes, counted: bool = False) -> None:
-        self._events.append((object_id, _LOCAL_REF if counted else _REF, 1))
-        if self._idle:
-            self._nudge()
+        self._event(object_id, _LOCAL_REF if counted else _REF, 1)
 
     def remove_ref(self, object_id: bytes) -> None:
-        self._events.append((object_id, _REF, -1))
-        if self._idle:
-            self._nudge()
+        self._event(object_id, _REF, -1)
 
     def acquire_pin(self, object_id: bytes) -> None:
-        self._events.append((object_id, _PIN_ACQUIRED, 1))
-        if self._idle:
-            self._nudge()
+        self._event(object_id, _PIN_ACQUIRED, 1)
 
     def release_pin(self, object_id: bytes) -> None:
-        self._events.append((object_id, _PIN_RELEASED, 1))
+        self._event(object_id, _PIN_RELEASED, 1)
+
+    def _event(self, object_id: bytes, kind: int, amount: int) -> None:
+        """Queues a reference event (no lock: see the module doc) and wakes an idle pump."""
+        self._events.append((object_id, kind, amount))
         if self._idle:
             self._nudge()
 
@@ -193,7 +190,7 @@ class Outbox:
             # Nothing pending: sleep until a producer nudges. Events are checked again after
             # the flag is up, so one appended meanwhile is not missed.
             if not self._events:
-                self._wake.acquire(timeout=IDLE_WAIT_S)
+                self._wake.wait(IDLE_WAIT_S)
             self._idle = False
             with self._lock:
                 # What woke us waits for company, as above (unless it is urgent).
@@ -235,10 +232,7 @@ class Outbox:
 
     def _nudge(self) -> None:
         """Wakes the idle pump; safe anywhere (no lock taken)."""
-        try:
-            self._wake.release()
-        except RuntimeError:
-            pass  # already woken
+        self._wake.pulse()
 
     def _cut(self) -> None:
         """Turns pending actions and drained events into one message (caller holds _lock)."""

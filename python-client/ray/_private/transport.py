@@ -2,8 +2,9 @@
 
 A *transport* sends one protobuf request to a method named like
 ``ray.rpc.NodeManagerService/GetObjects`` and returns the parsed reply. Drivers use gRPC
-directly; Python inside a worker uses the worker JVM's bridge (workers/jep_worker.py), which
-forwards the same bytes with grpc-java. Everything above this module is transport-agnostic.
+directly; Python inside a worker makes the same calls on helper threads (workers/node_link.py),
+so that ray.cancel never interrupts grpc's own code. Everything above this module is
+transport-agnostic.
 """
 
 from __future__ import annotations
@@ -95,10 +96,17 @@ class GrpcTransport:
         self.node_manager_address = node_manager_address
         self.control_address = control_address
         self._nm = grpc.insecure_channel(node_manager_address, options=_CHANNEL_OPTIONS)
-        self._control = grpc.insecure_channel(control_address, options=_CHANNEL_OPTIONS)
+        # The head's node-manager port serves the control service too.
+        self._control = (
+            self._nm
+            if control_address == node_manager_address
+            else grpc.insecure_channel(control_address, options=_CHANNEL_OPTIONS)
+        )
         self._methods = {}
 
-    def _method(self, name: str, kind: str = "unary"):
+    def method(self, name: str, kind: str = "unary"):
+        """The callable for ``name`` (e.g. ``ray.rpc.NodeManagerService/GetObjects``): bytes in,
+        bytes out; ``kind`` is "unary", "stream" (server-streaming) or "bidi"."""
         key = (name, kind)
         m = self._methods.get(key)
         if m is None:
@@ -112,7 +120,7 @@ class GrpcTransport:
 
     def call(self, method: str, request, reply_type, timeout: Optional[float] = None):
         try:
-            data = self._method(method)(request.SerializeToString(), timeout=timeout)
+            data = self.method(method)(request.SerializeToString(), timeout=timeout)
         except grpc.RpcError as e:
             raise TransportError(e.code().name, e.details() or "", self._address_of(method)) from None
         return reply_type.FromString(data)
@@ -136,7 +144,7 @@ class GrpcTransport:
         future = None
         try:
             with deferred_sigint():
-                future = self._method(method).future(request.SerializeToString(), timeout=timeout)
+                future = self.method(method).future(request.SerializeToString(), timeout=timeout)
                 future.add_done_callback(lambda _: done.release())
             done.acquire()  # Ctrl-C raises KeyboardInterrupt here, with no grpc lock held
             with deferred_sigint():
@@ -153,7 +161,7 @@ class GrpcTransport:
 
     def stream(self, method: str, request, reply_type):
         """Starts a server-streaming call; returns (call, iterator of parsed replies)."""
-        call = self._method(method, "stream")(request.SerializeToString())
+        call = self.method(method, "stream")(request.SerializeToString())
         return call, _replies(call, reply_type)
 
     def bidi(self, method: str, requests, reply_type):
@@ -161,12 +169,13 @@ class GrpcTransport:
 
         Returns (call, iterator of parsed replies); the iterator ends when the server completes.
         """
-        call = self._method(method, "bidi")(r.SerializeToString() for r in requests)
+        call = self.method(method, "bidi")(r.SerializeToString() for r in requests)
         return call, _replies(call, reply_type)
 
     def close(self) -> None:
         self._nm.close()
-        self._control.close()
+        if self._control is not self._nm:
+            self._control.close()
 
 
 def _replies(call, reply_type):

@@ -26,7 +26,6 @@ grpc's own thread consumes the outgoing queue; ``ray-node-reader`` reads the nod
 
 from __future__ import annotations
 
-import _thread
 import os
 import queue
 import sys
@@ -36,13 +35,13 @@ from typing import List, Optional
 
 import grpc
 
-from ray._private.transport import _CHANNEL_OPTIONS, _identity
+from ray._private.transport import GrpcTransport
+from ray._private.waits import Pulse, until_none
 from ray.exceptions import GetTimeoutError, RaySystemError
 from ray.rpc import common_pb2 as common
 from ray.rpc import worker_channel_pb2 as wc
 
-ATTACH_METHOD = "/ray.rpc.WorkerChannelService/Attach"
-CONTROL_PREFIX = "ray.rpc.ControlService/"
+ATTACH_METHOD = "ray.rpc.WorkerChannelService/Attach"
 # Output lines and held reports go out at the latest this long after the first of them.
 FLUSH_DELAY_S = 0.05
 # A direct call's held report goes once the task loop has waited this long for more calls.
@@ -69,15 +68,10 @@ class NodeLink:
         self._send_lock = threading.Lock()
         self._later: List[wc.WorkerMessage] = []
         self._lines: List[common.LogLine] = []
-        self._flush_wake = _thread.allocate_lock()
-        self._flush_wake.acquire()
+        self._flush_wake = Pulse()
         self._flush_scheduled = False
         self._closed = False
-        self._nm = grpc.insecure_channel(node_manager, options=_CHANNEL_OPTIONS)
-        self._control = (
-            self._nm if control == node_manager else grpc.insecure_channel(control, options=_CHANNEL_OPTIONS)
-        )
-        self._methods = {}
+        self._grpc = GrpcTransport(node_manager, control)
         self._rpc_requests: queue.SimpleQueue = queue.SimpleQueue()
         self._rpc_idle = 0
         self._rpc_lock = threading.Lock()
@@ -89,8 +83,7 @@ class NodeLink:
         """Opens the channel, introduces this worker and waits for its setup; raises if the
         node went away first."""
         self.pid = pid
-        attach = self._nm.stream_stream(ATTACH_METHOD, request_serializer=_identity, response_deserializer=_identity)
-        self._call = attach(self._outgoing_messages())
+        self._call = self._grpc.method(ATTACH_METHOD, "bidi")(until_none(self._outgoing))
         hello = wc.WorkerHello(worker_id=self.worker_id, pid=pid, direct_address=direct_address)
         self._outgoing.put(wc.WorkerMessage(hello=hello).SerializeToString())
         threading.Thread(target=self._read, name="ray-node-reader", daemon=True).start()
@@ -99,13 +92,6 @@ class NodeLink:
         if setup is None:
             raise RaySystemError("the node manager closed the channel before the worker's setup")
         return setup
-
-    def _outgoing_messages(self):
-        while True:
-            m = self._outgoing.get()
-            if m is None:
-                return
-            yield m
 
     def _read(self) -> None:
         try:
@@ -198,7 +184,7 @@ class NodeLink:
             self._flush_lines()
             self._closed = True
         self._outgoing.put(None)
-        self._release_flusher()
+        self._flush_wake.pulse()
         deadline = time.monotonic() + 1.0
         while self._call is not None and self._call.is_active() and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -224,18 +210,12 @@ class NodeLink:
     def _schedule_flush(self) -> None:
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            self._release_flusher()
-
-    def _release_flusher(self) -> None:
-        try:
-            self._flush_wake.release()
-        except RuntimeError:
-            pass  # already woken
+            self._flush_wake.pulse()
 
     def _flush_loop(self) -> None:
         """Sends what waits within FLUSH_DELAY_S of its arrival; sleeps while nothing does."""
         while True:
-            self._flush_wake.acquire()
+            self._flush_wake.wait()
             if self._closed:
                 return
             time.sleep(FLUSH_DELAY_S)
@@ -249,8 +229,7 @@ class NodeLink:
     def call(self, method: str, request: bytes, timeout: Optional[float]) -> bytes:
         """A unary RPC to the node or the control service, made on an RPC thread (see module
         doc); raises grpc.RpcError as grpc would."""
-        done = _thread.allocate_lock()
-        done.acquire()
+        done = Pulse()
         box: list = []
         self._rpc_requests.put((method, request, timeout, done, box))
         with self._rpc_lock:
@@ -260,7 +239,7 @@ class NodeLink:
         if spawn:
             threading.Thread(target=self._rpc_loop, name="ray-rpc", daemon=True).start()
         try:
-            while not done.acquire(timeout=CANCEL_POLL_S):
+            while not done.wait(CANCEL_POLL_S):
                 pass
         except BaseException:
             # Interrupted (ray.cancel): the RPC thread cancels the call.
@@ -277,7 +256,7 @@ class NodeLink:
             if method is None:
                 return
             try:
-                future = self._method(method).future(request, timeout=timeout)
+                future = self._grpc.method(method).future(request, timeout=timeout)
                 while True:
                     try:
                         value = future.result(timeout=CANCEL_POLL_S)
@@ -294,17 +273,9 @@ class NodeLink:
                 box.append((False, e))
             except Exception as e:  # noqa: BLE001 - reported to the caller
                 box.append((False, e))
-            done.release()
+            done.pulse()
             with self._rpc_lock:
                 self._rpc_idle += 1
-
-    def _method(self, name: str):
-        m = self._methods.get(name)
-        if m is None:
-            channel = self._control if name.startswith(CONTROL_PREFIX) else self._nm
-            m = channel.unary_unary("/" + name, request_serializer=_identity, response_deserializer=_identity)
-            self._methods[name] = m
-        return m
 
 
 def _node_lost(method: str, error) -> None:
