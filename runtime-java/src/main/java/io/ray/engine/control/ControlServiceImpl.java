@@ -78,14 +78,23 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
       ReportNodeStateRequest req, StreamObserver<ReportNodeStateReply> out) {
     reply(
         out,
-        () ->
-            ReportNodeStateReply.newBuilder()
-                .setKnown(
-                    state.reportNode(
-                        req.getNodeId(),
-                        req.getAvailableResourcesMap(),
-                        System.currentTimeMillis()))
-                .build());
+        () -> {
+          ReportNodeStateReply.Builder b =
+              ReportNodeStateReply.newBuilder()
+                  .setKnown(
+                      state.reportNode(
+                          req.getNodeId(),
+                          req.getAvailableResourcesMap(),
+                          req.getQueuedDemandMap(),
+                          System.currentTimeMillis()))
+                  .addAllRunningJobs(state.runningJobs());
+          for (NodeInfo n : state.nodes()) {
+            if (n.getAlive() && !n.getNodeId().equals(req.getNodeId())) {
+              b.addNodes(n);
+            }
+          }
+          return b.build();
+        });
   }
 
   @Override

@@ -56,13 +56,19 @@ public final class ControlState {
   }
 
   /** Records a node's report; false when the node is unknown or was declared dead. */
-  public boolean reportNode(ByteString nodeId, Map<String, Double> available, long nowMs) {
+  public boolean reportNode(
+      ByteString nodeId, Map<String, Double> available, Map<String, Double> queued, long nowMs) {
     NodeEntry e = nodes.get(nodeId);
     if (e == null || !e.info.getAlive()) {
       return false;
     }
     e.info =
-        e.info.toBuilder().clearAvailableResources().putAllAvailableResources(available).build();
+        e.info.toBuilder()
+            .clearAvailableResources()
+            .putAllAvailableResources(available)
+            .clearQueuedDemand()
+            .putAllQueuedDemand(queued)
+            .build();
     e.lastReportMs = nowMs;
     return true;
   }
@@ -100,6 +106,19 @@ public final class ControlState {
 
   public void finishJob(ByteString jobId) {
     jobs.computeIfPresent(jobId, (k, j) -> new Job(k, j.config(), j.driverPid(), true));
+  }
+
+  /** Ids of the jobs registered and not finished. */
+  public List<ByteString> runningJobs() {
+    List<ByteString> out = new ArrayList<>();
+    jobs.values()
+        .forEach(
+            j -> {
+              if (!j.finished()) {
+                out.add(j.jobId());
+              }
+            });
+    return out;
   }
 
   public Optional<Job> job(ByteString jobId) {

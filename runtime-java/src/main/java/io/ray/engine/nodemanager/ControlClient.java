@@ -30,6 +30,13 @@ public final class ControlClient implements ControlGateway, AutoCloseable {
 
   private final AtomicBoolean reportInFlight = new AtomicBoolean();
 
+  private volatile Consumer<ReportNodeStateReply> viewListener = r -> {};
+
+  @Override
+  public void onClusterView(Consumer<ReportNodeStateReply> listener) {
+    viewListener = listener;
+  }
+
   public ControlClient(String address, ManagedChannel channel) {
     this.address = address;
     this.channel = channel;
@@ -117,11 +124,13 @@ public final class ControlClient implements ControlGateway, AutoCloseable {
 
   /** Reports free resources; calls made while one is in flight collapse into the latest. */
   @Override
-  public void reportResources(ByteString nodeId, Map<String, Double> available) {
+  public void reportResources(
+      ByteString nodeId, Map<String, Double> available, Map<String, Double> queued) {
     pendingReport.set(
         ReportNodeStateRequest.newBuilder()
             .setNodeId(nodeId)
             .putAllAvailableResources(available)
+            .putAllQueuedDemand(queued)
             .build());
     sendReport();
   }
@@ -141,6 +150,9 @@ public final class ControlClient implements ControlGateway, AutoCloseable {
             req,
             new Unary<>(
                 r -> {
+                  if (r != null) {
+                    viewListener.accept(r);
+                  }
                   reportInFlight.set(false);
                   if (pendingReport.get() != null) {
                     sendReport();

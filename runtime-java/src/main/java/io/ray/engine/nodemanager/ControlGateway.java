@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.ray.engine.rpc.ActorInfo;
 import io.ray.engine.rpc.GetJobReply;
 import io.ray.engine.rpc.LogBatch;
+import io.ray.engine.rpc.ReportNodeStateReply;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -26,6 +27,13 @@ public interface ControlGateway {
   /** Reports an actor's new state; reports reach the service in call order. */
   void reportActor(ActorInfo actor);
 
-  /** Reports the node's free resources; the latest report wins. */
-  void reportResources(ByteString nodeId, Map<String, Double> available);
+  /**
+   * Reports the node's free resources (the latest report wins); the answer, the rest of the cluster
+   * as the control service sees it, goes to the {@link #onClusterView} listener.
+   */
+  void reportResources(
+      ByteString nodeId, Map<String, Double> available, Map<String, Double> queued);
+
+  /** Where answers to resource reports go (on any thread). */
+  default void onClusterView(Consumer<ReportNodeStateReply> listener) {}
 }

@@ -40,6 +40,10 @@ public final class NodeManager implements AutoCloseable {
   private final NodeConfig config;
   private final EventLoop loop;
   private final SharedMemoryArena arena;
+
+  /** Set on the loop when the node starts closing. */
+  private boolean closed;
+
   private final ObjectDirectory objects;
   private final WorkerLauncher launcher;
   private final ControlGateway control;
@@ -105,6 +109,51 @@ public final class NodeManager implements AutoCloseable {
         new TaskScheduler(
             config, loop, objects, objectRequests, workers, jobs, actors, logs, control);
     loop.scheduleAtFixedRate(this::housekeeping, 1, TimeUnit.SECONDS);
+    control.onClusterView(view -> loop.execute(() -> clusterView(view)));
+  }
+
+  /**
+   * The control service answered a resource report: queued tasks may spill to the other nodes, and
+   * jobs that ended elsewhere end here (those with no driver of their own on this node).
+   */
+  private void clusterView(ReportNodeStateReply view) {
+    if (closed) {
+      return;
+    }
+    java.util.Set<ByteString> running = new java.util.HashSet<>(view.getRunningJobsList());
+    for (ByteString jobId : jobs.ids()) {
+      if (!running.contains(jobId) && !jobs.hasDriver(jobId) && jobs.get(jobId).config != null) {
+        endJob(jobId);
+      }
+    }
+    // A job that started elsewhere gets warm workers here too, as the driver's node gives it,
+    // so that the first tasks it spills here do not wait for worker JVMs to start.
+    if (view.getNodesCount() > 0) {
+      for (ByteString jobId : running) {
+        if (jobs.get(jobId) == null) {
+          jobs.getOrCreate(jobId);
+          withJob(jobId, this::prestart, missing -> jobs.end(jobId));
+        }
+      }
+    }
+    scheduler.clusterView(view.getNodesList());
+  }
+
+  /** A peer node hands over a task (spillback); the answer comes when it has ended here. */
+  public void forwardTask(ForwardTaskRequest req, Reply<ForwardTaskReply> reply) {
+    TaskSpec spec = req.getSpec();
+    onLoop(
+        reply,
+        () ->
+            withJob(
+                spec.getJobId(),
+                job -> scheduler.acceptForwarded(spec, reply),
+                missing -> reply.ok(ForwardTaskReply.newBuilder().setRejected(missing).build())));
+  }
+
+  /** The peer that forwarded a task went away or cancelled it. */
+  public void forwardCancelled(ByteString taskId) {
+    loop.execute(() -> scheduler.forwardCancelled(taskId));
   }
 
   public NodeConfig config() {
@@ -127,12 +176,8 @@ public final class NodeManager implements AutoCloseable {
               jobId,
               job -> {
                 Runnable welcome = () -> sendWelcome(job, events);
-                int target = config.workerSoftLimit();
-                job.prestartTarget = Math.max(job.prestartTarget, target);
+                int target = prestart(job);
                 WorkerKey key = defaultKey(jobId);
-                for (int i = workers.count(key, true); i < target; i++) {
-                  startWorker(key);
-                }
                 if (req.getWaitForWorkers() && workers.count(key, false) < target) {
                   job.whenWorkersReady.add(welcome);
                   loop.schedule(
@@ -155,6 +200,17 @@ public final class NodeManager implements AutoCloseable {
                 events.onError(Status.NOT_FOUND.withDescription(error).asRuntimeException());
               });
         });
+  }
+
+  /** Starts the job's default workers up to the node's soft limit; returns that target. */
+  private int prestart(JobTable.Job job) {
+    int target = config.workerSoftLimit();
+    job.prestartTarget = Math.max(job.prestartTarget, target);
+    WorkerKey key = defaultKey(job.jobId);
+    for (int i = workers.count(key, true); i < target; i++) {
+      startWorker(key);
+    }
+    return target;
   }
 
   private void sendWelcome(JobTable.Job job, StreamObserver<DriverEvent> events) {
@@ -658,7 +714,7 @@ public final class NodeManager implements AutoCloseable {
   // ---------------------------------------------------------------- upkeep
 
   private void housekeeping() {
-    control.reportResources(config.nodeId(), scheduler.available().toNonNegativeMap());
+    scheduler.report();
     // Workers beyond the soft limit that sit idle go away, oldest first.
     int alive = workers.alive();
     long now = System.currentTimeMillis();
@@ -694,6 +750,7 @@ public final class NodeManager implements AutoCloseable {
         new java.util.concurrent.CompletableFuture<>();
     loop.execute(
         () -> {
+          closed = true;
           scheduler.close();
           stopped.complete(workers.drain());
         });

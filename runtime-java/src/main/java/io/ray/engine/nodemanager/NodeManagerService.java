@@ -104,6 +104,14 @@ public final class NodeManagerService extends NodeManagerServiceGrpc.NodeManager
   }
 
   @Override
+  public void forwardTask(ForwardTaskRequest req, StreamObserver<ForwardTaskReply> out) {
+    ByteString taskId = req.getSpec().getTaskId();
+    ((ServerCallStreamObserver<ForwardTaskReply>) out)
+        .setOnCancelHandler(() -> node.forwardCancelled(taskId));
+    node.forwardTask(req, Reply.of(out));
+  }
+
+  @Override
   public void getNodeResources(
       GetNodeResourcesRequest req, StreamObserver<GetNodeResourcesReply> out) {
     node.getNodeResources(Reply.of(out));

@@ -32,6 +32,12 @@ final class TaskRecord {
   /** The worker lease it runs under (pushed by its caller to a leased worker); null if none. */
   ByteString lease;
 
+  /** The peer node this task was forwarded to and runs on (spillback); null if none. */
+  ByteString forwardedTo;
+
+  /** Whether a peer node forwarded this task here (it is not forwarded again). */
+  boolean fromPeer;
+
   /** ray.cancel asked for this task: it is not retried, and its returns say it was cancelled. */
   boolean cancelled;
 

@@ -11,6 +11,7 @@ import io.ray.engine.nodemanager.objects.ObjectDirectory;
 import io.ray.engine.nodemanager.objects.ObjectRequests;
 import io.ray.engine.nodemanager.resources.ResourceLedger;
 import io.ray.engine.nodemanager.scheduling.ClassCaps;
+import io.ray.engine.nodemanager.scheduling.ClusterView;
 import io.ray.engine.nodemanager.scheduling.DispatchPlanner;
 import io.ray.engine.nodemanager.scheduling.SchedulingClass;
 import io.ray.engine.nodemanager.scheduling.WorkerKey;
@@ -42,11 +43,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threading: owned by the node manager's loop.
  *
- * <p>Size: about 750 lines, above our ~600 guideline on purpose: every path that takes or gives
+ * <p>Tasks this node has no room for spill to peers through {@link TaskForwarding}, which holds no
+ * lease: a forwarded task runs under the peer's ledger.
+ *
+ * <p>Size: about 870 lines, above our ~600 guideline on purpose: every path that takes or gives
  * back a task's lease (dispatch, finish, retry, cancel, a worker's death, a job's end) is here, so
- * the lease invariant can be checked by reading one file.
+ * the lease invariant can be checked by reading one file. What does not touch the ledger (the
+ * forwarding itself, the direct-call leases) lives in its own classes.
  */
-final class TaskScheduler {
+final class TaskScheduler implements TaskForwarding.Tasks {
   private static final Logger LOG = LoggerFactory.getLogger(TaskScheduler.class);
   private static final String CPU = "CPU";
   private static final long REPORT_INTERVAL_MS = 50;
@@ -72,6 +77,9 @@ final class TaskScheduler {
 
   /** Workers leased to callers that push plain tasks themselves. */
   private final WorkerLeases leases;
+
+  /** Tasks sent to other nodes (spillback), and the other nodes as this one sees them. */
+  private final TaskForwarding forwarding;
 
   private final Map<ByteString, TaskRecord> tasks = new HashMap<>();
 
@@ -115,6 +123,13 @@ final class TaskScheduler {
     this.ledger = new ResourceLedger(config.total());
     this.caps = new ClassCaps(config.total().get(CPU));
     this.leases = new WorkerLeases(ledger, workers);
+    this.forwarding =
+        new TaskForwarding(
+            new ClusterView(config.nodeId()),
+            new Spillback(loop, config.nodeId()),
+            objects,
+            objectRequests,
+            this);
   }
 
   /** The environment workers of {@code key} start in. */
@@ -133,6 +148,15 @@ final class TaskScheduler {
   /** No more dispatching: the node is closing. */
   void close() {
     closed = true;
+    forwarding.close();
+  }
+
+  /** The control service's latest view of the other nodes: queued tasks may spill to them now. */
+  void clusterView(List<NodeInfo> nodes) {
+    forwarding.clusterView(nodes);
+    if (!queue.isEmpty()) {
+      dispatch();
+    }
   }
 
   /**
@@ -145,7 +169,9 @@ final class TaskScheduler {
     queue.values().removeIf(ArrayDeque::isEmpty);
     for (TaskRecord r : new ArrayList<>(tasks.values())) {
       if (r.jobId().equals(jobId) && !actors.survivesJob(r) && !r.isActorCall()) {
-        if (r.lease != null) {
+        if (r.forwardedTo != null) {
+          forwarding.cancel(r.id(), "the job ended");
+        } else if (r.lease != null) {
           leases.detach(r);
         } else if (r.worker != null) {
           r.worker.currentTask = null;
@@ -317,7 +343,8 @@ final class TaskScheduler {
             ledger.available(),
             workers.countByKey(WorkerHandle.State.IDLE),
             starting,
-            budget);
+            budget,
+            forwarding.candidates(now));
     plan.dispatch()
         .forEach(
             (c, n) -> {
@@ -332,6 +359,7 @@ final class TaskScheduler {
                 queue.remove(c);
               }
             });
+    plan.spill().forEach(this::spill);
     plan.workersToStart()
         .forEach(
             (key, n) -> {
@@ -384,7 +412,7 @@ final class TaskScheduler {
     loop.schedule(
         () -> {
           reportScheduled = false;
-          control.reportResources(config.nodeId(), ledger.available().toNonNegativeMap());
+          report();
         },
         REPORT_INTERVAL_MS,
         TimeUnit.MILLISECONDS);
@@ -524,7 +552,8 @@ final class TaskScheduler {
   }
 
   /** Forgets a task and releases what it kept alive. */
-  void finish(TaskRecord r) {
+  @Override
+  public void finish(TaskRecord r) {
     tasks.remove(r.id());
     for (ByteString id : r.heldRefs) {
       objects.removeTaskRef(id);
@@ -533,7 +562,8 @@ final class TaskScheduler {
   }
 
   /** Stores an engine error as every return value of the task, and finishes it. */
-  void fail(TaskRecord r, String errorType, String message) {
+  @Override
+  public void fail(TaskRecord r, String errorType, String message) {
     InlineObject error = EngineErrors.of(errorType, message);
     for (int i = 1; i <= r.spec.getNumReturns(); i++) {
       objects.putInline(Ids.returnId(r.id(), i), error, null);
@@ -583,6 +613,71 @@ final class TaskScheduler {
     fail(r, "RaySystemError", "The call " + r.spec.getName() + " could not be sent: " + reason);
   }
 
+  // ---------------------------------------------------------------- spillback
+
+  /** Sends the first queued tasks of {@code c} to the planned peers, while they can travel. */
+  private void spill(SchedulingClass c, List<ByteString> nodes) {
+    ArrayDeque<TaskRecord> q = queue.get(c);
+    for (ByteString node : nodes) {
+      TaskRecord r = q == null ? null : q.peek();
+      if (r == null || !forwarding.forward(r, node)) {
+        break; // it stays first in line and runs here
+      }
+      q.poll();
+    }
+    if (q != null && q.isEmpty()) {
+      queue.remove(c);
+    }
+  }
+
+  /**
+   * A peer forwarded a task: it runs here as any task, and {@code reply} gets its returns once they
+   * are all ready. A demand this node can never meet is refused.
+   */
+  void acceptForwarded(TaskSpec spec, Reply<ForwardTaskReply> reply) {
+    if (closed || !config.total().contains(ResourceSet.of(spec.getResourcesMap()))) {
+      reply.ok(ForwardTaskReply.newBuilder().setRejected(closed ? "closing" : "no room").build());
+      return;
+    }
+    if (tasks.containsKey(spec.getTaskId()) || jobs.running(spec.getJobId()) == null) {
+      reply.ok(ForwardTaskReply.newBuilder().setRejected("not now").build());
+      return;
+    }
+    accept(spec);
+    TaskRecord r = tasks.get(spec.getTaskId());
+    if (r != null) {
+      r.fromPeer = true;
+    }
+    forwarding.answerWhenDone(spec, reply);
+  }
+
+  /** The peer that forwarded a task cancelled its call: the task is cancelled here. */
+  void forwardCancelled(ByteString taskId) {
+    TaskRecord r = tasks.get(taskId);
+    if (r != null && r.fromPeer) {
+      cancel(taskId, false, true);
+    }
+  }
+
+  // TaskForwarding.Tasks: what a forwarded task's end does here.
+
+  @Override
+  public boolean current(TaskRecord r) {
+    return tasks.get(r.id()) == r;
+  }
+
+  @Override
+  public void requeue(TaskRecord r) {
+    enqueue(r);
+    dispatch();
+  }
+
+  @Override
+  public void retryNow(TaskRecord r) {
+    retry(r);
+    dispatch();
+  }
+
   // ---------------------------------------------------------------- ray.cancel
 
   /**
@@ -604,7 +699,10 @@ final class TaskScheduler {
         }
       }
     }
-    if (r.worker == null) {
+    if (r.forwardedTo != null) {
+      // Cancelling the call cancels the task at the peer; its failure then fails it here.
+      forwarding.cancel(taskId, "ray.cancel");
+    } else if (r.worker == null) {
       if (r.isActorCall()) {
         if (!actors.cancelWaiting(r)) {
           return; // not queued for the actor (routed elsewhere already): nothing to drop
@@ -628,7 +726,8 @@ final class TaskScheduler {
     }
   }
 
-  private static String cancelledMessage(TaskRecord r) {
+  @Override
+  public String cancelledMessage(TaskRecord r) {
     return "Task " + r.spec.getName() + " (" + Ids.hex(r.id()) + ") was cancelled.";
   }
 
@@ -671,6 +770,18 @@ final class TaskScheduler {
 
   TaskRecord task(ByteString taskId) {
     return tasks.get(taskId);
+  }
+
+  /** Tells the control service what is free here and what the queue waits for. */
+  void report() {
+    ResourceSet queued = ResourceSet.EMPTY;
+    for (ArrayDeque<TaskRecord> q : queue.values()) {
+      for (TaskRecord r : q) {
+        queued = queued.plus(r.demand);
+      }
+    }
+    control.reportResources(
+        config.nodeId(), ledger.available().toNonNegativeMap(), queued.toNonNegativeMap());
   }
 
   /** Leases the resources an actor holds while it lives, under the actor's id. */

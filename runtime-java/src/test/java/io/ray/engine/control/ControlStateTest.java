@@ -104,11 +104,11 @@ class ControlStateTest {
   @Test
   void reportsReplaceAvailableResources() {
     state.registerNode(node("n1", 8), 0);
-    assertTrue(state.reportNode(bytes("n1"), Map.of("GPU", 1.0), 1000));
+    assertTrue(state.reportNode(bytes("n1"), Map.of("GPU", 1.0), Map.of(), 1000));
     NodeInfo n = state.nodes().get(0);
     assertEquals(Map.of("GPU", 1.0), n.getAvailableResourcesMap(), "replaced, not merged");
     assertEquals(Map.of("CPU", 8.0), n.getTotalResourcesMap(), "totals stay");
-    assertFalse(state.reportNode(bytes("unknown"), Map.of(), 1000));
+    assertFalse(state.reportNode(bytes("unknown"), Map.of(), Map.of(), 1000));
   }
 
   @Test
@@ -116,7 +116,7 @@ class ControlStateTest {
     long t0 = 1_000_000;
     state.registerNode(node("quiet", 4), t0);
     state.registerNode(node("chatty", 4), t0);
-    assertTrue(state.reportNode(bytes("chatty"), Map.of("CPU", 2.0), t0 + 8_000));
+    assertTrue(state.reportNode(bytes("chatty"), Map.of("CPU", 2.0), Map.of(), t0 + 8_000));
 
     assertEquals(
         List.of(),
@@ -130,7 +130,7 @@ class ControlStateTest {
     assertEquals(Map.of(), quiet.getAvailableResourcesMap(), "a dead node offers nothing");
     assertTrue(state.nodes().get(1).getAlive());
     assertFalse(
-        state.reportNode(bytes("quiet"), Map.of("CPU", 4.0), t0 + 10_002),
+        state.reportNode(bytes("quiet"), Map.of("CPU", 4.0), Map.of(), t0 + 10_002),
         "a node declared dead must re-register");
     assertFalse(state.nodes().get(0).getAlive());
     assertEquals(
@@ -147,12 +147,12 @@ class ControlStateTest {
     state.registerNode(node("a", 4), 0);
     state.registerNode(node("b", 4), 0);
     state.markNodeDead(bytes("a"));
-    assertFalse(state.reportNode(bytes("a"), Map.of(), 1));
+    assertFalse(state.reportNode(bytes("a"), Map.of(), Map.of(), 1));
     state.registerNode(node("a", 4), 2);
     assertEquals(
         List.of(bytes("a"), bytes("b")), state.nodes().stream().map(NodeInfo::getNodeId).toList());
     assertTrue(state.nodes().get(0).getAlive());
-    assertTrue(state.reportNode(bytes("a"), Map.of(), 3));
+    assertTrue(state.reportNode(bytes("a"), Map.of(), Map.of(), 3));
   }
 
   @Test

@@ -690,7 +690,8 @@ class NodeManagerLifecycleTest {
     }
 
     @Override
-    public void reportResources(ByteString nodeId, Map<String, Double> available) {}
+    public void reportResources(
+        ByteString nodeId, Map<String, Double> available, Map<String, Double> queued) {}
   }
 
   /** Starts nothing: records the ids, and the test attaches a {@link FakeWorker} for each. */

@@ -46,6 +46,11 @@ public final class JobTable {
     return jobs.get(jobId);
   }
 
+  /** Ids of the jobs known here (a copy). */
+  public List<ByteString> ids() {
+    return new ArrayList<>(jobs.keySet());
+  }
+
   /** The job, if it runs here and has not ended. */
   public Job running(ByteString jobId) {
     Job j = jobs.get(jobId);

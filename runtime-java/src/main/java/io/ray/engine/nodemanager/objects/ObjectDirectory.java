@@ -85,6 +85,11 @@ public final class ObjectDirectory {
       return creator != null;
     }
 
+    /** Ids of the refs serialized inside the value (it keeps them alive). */
+    public List<ByteString> nested() {
+      return nested;
+    }
+
     int holders() {
       int n = taskRefs + containerRefs;
       for (int c : clientRefs.values()) {

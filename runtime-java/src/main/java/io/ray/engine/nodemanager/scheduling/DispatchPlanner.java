@@ -1,5 +1,6 @@
 package io.ray.engine.nodemanager.scheduling;
 
+import com.google.protobuf.ByteString;
 import io.ray.engine.common.ResourceSet;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -17,8 +18,13 @@ import java.util.Map;
  * worker already starting for that key, else asks for a new one; in the last two cases its
  * resources are set aside in the plan so that no more workers start than there are slots. A class
  * never gets more than its allowance (see {@link ClassCaps}). Tasks of one class are identical, so
- * the first that cannot proceed ends that class's turn. A demand exceeding the node's total can
- * never run here and is reported as infeasible.
+ * the first that cannot proceed ends that class's turn.
+ *
+ * <p>Spillback: tasks of a class that stay queued because this node has no free room for them (or
+ * never will: the demand exceeds its total) go to peers that have room, one task at a time to the
+ * peer with the most free CPUs, each charged to that peer's room as it goes. Tasks held back by the
+ * worker start budget or the class's cap stay: they run here soon. A demand that fits neither this
+ * node's total nor any peer's is reported as infeasible.
  */
 public final class DispatchPlanner {
   private DispatchPlanner() {}
@@ -40,7 +46,8 @@ public final class DispatchPlanner {
       Map<SchedulingClass, Integer> dispatch,
       Map<WorkerKey, Integer> workersToStart,
       List<SchedulingClass> infeasible,
-      List<SchedulingClass> capped) {}
+      List<SchedulingClass> capped,
+      Map<SchedulingClass, List<ByteString>> spill) {}
 
   /**
    * @param queue classes in priority order, with their waiting task counts
@@ -57,6 +64,24 @@ public final class DispatchPlanner {
       Map<WorkerKey, Integer> idleWorkers,
       Map<WorkerKey, Integer> startingWorkers,
       int startBudget) {
+    return plan(queue, total, available, idleWorkers, startingWorkers, startBudget, List.of());
+  }
+
+  /**
+   * As above, with the peers tasks may spill to ({@code peers}: their free room as this node sees
+   * it; the list is not changed).
+   */
+  public static Plan plan(
+      List<Queued> queue,
+      ResourceSet total,
+      ResourceSet available,
+      Map<WorkerKey, Integer> idleWorkers,
+      Map<WorkerKey, Integer> startingWorkers,
+      int startBudget,
+      List<ClusterView.Peer> peers) {
+    Map<SchedulingClass, List<ByteString>> spill = new LinkedHashMap<>();
+    Map<ByteString, ResourceSet> room = new LinkedHashMap<>();
+    peers.forEach(p -> room.put(p.nodeId(), p.available()));
     Map<SchedulingClass, Integer> dispatch = new LinkedHashMap<>();
     List<SchedulingClass> infeasible = new ArrayList<>();
     List<SchedulingClass> capped = new ArrayList<>();
@@ -69,11 +94,12 @@ public final class DispatchPlanner {
       SchedulingClass c = q.schedulingClass();
       ResourceSet demand = c.demand();
       WorkerKey key = c.workerKey();
-      if (!total.contains(demand)) {
+      boolean here = total.contains(demand);
+      if (!here && peers.stream().noneMatch(p -> p.total().contains(demand))) {
         infeasible.add(c);
         continue;
       }
-      int n = Math.min(q.count(), q.allowance());
+      int n = here ? Math.min(q.count(), q.allowance()) : 0;
       int i = 0;
       for (; i < n && free.contains(demand); i++) {
         if (idle.getOrDefault(key, 0) > 0) {
@@ -89,10 +115,34 @@ public final class DispatchPlanner {
         }
         free = free.minus(demand);
       }
-      if (i == n && n < q.count() && free.contains(demand)) {
+      if (here && i == n && n < q.count() && free.contains(demand)) {
         capped.add(c); // only the cap holds the rest back
       }
+      if (!here || !free.contains(demand)) {
+        for (int left = q.count() - i; left > 0; left--) {
+          ByteString to = roomiest(room, demand);
+          if (to == null) {
+            break;
+          }
+          room.put(to, room.get(to).minus(demand));
+          spill.computeIfAbsent(c, k -> new ArrayList<>()).add(to);
+        }
+      }
     }
-    return new Plan(dispatch, toStart, infeasible, capped);
+    return new Plan(dispatch, toStart, infeasible, capped, spill);
+  }
+
+  /** The peer with room for {@code demand} that has the most free CPUs; null if none has room. */
+  private static ByteString roomiest(Map<ByteString, ResourceSet> room, ResourceSet demand) {
+    ByteString best = null;
+    double bestCpus = -1;
+    for (Map.Entry<ByteString, ResourceSet> e : room.entrySet()) {
+      double cpus = e.getValue().get("CPU");
+      if (e.getValue().contains(demand) && cpus > bestCpus) {
+        best = e.getKey();
+        bestCpus = cpus;
+      }
+    }
+    return best;
   }
 }

@@ -1,0 +1,155 @@
+"""Several nodes on this machine, each with its own loopback address, ports, arena and session
+directory: `ray start --head` and two `ray start --address` nodes with 2 CPUs each. Drivers are
+separate processes that join with a plain `ray.init()`, as the tutorial's scripts do."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from conftest import run_script, tutorial_dir
+
+RAY = str(Path(sys.executable).parent / "ray")
+NODE_IPS = ("127.0.0.1", "127.0.0.2", "127.0.0.3")
+
+
+def _ray(args, env, timeout=120):
+    result = subprocess.run([RAY, *args], capture_output=True, text=True, timeout=timeout, env=env)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def _alive(pids):
+    return [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+
+
+def _arenas(pids):
+    """The shared-memory files of these node processes (named after their pid)."""
+    return [f for f in os.listdir("/dev/shm") if any(f.startswith(f"rayjvm_{p}_") for p in pids)]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """Three nodes; the third has a custom resource only it offers. Stopped with `ray stop`,
+    which must leave no process and no shared-memory file behind."""
+    tmp = tmp_path_factory.mktemp("cluster")
+    env = {**os.environ, "RAY_TMPDIR": str(tmp)}
+    _ray(["start", "--head", "--port", "0", "--num-cpus", "2", "--node-ip-address", NODE_IPS[0]], env)
+    address = (tmp / "ray_current_cluster").read_text().strip()
+    try:
+        _ray(["start", "--address", address, "--num-cpus", "2", "--node-ip-address", NODE_IPS[1]], env)
+        _ray(
+            [
+                "start",
+                "--address",
+                address,
+                "--num-cpus",
+                "2",
+                "--node-ip-address",
+                NODE_IPS[2],
+                "--resources",
+                '{"special": 1}',
+            ],
+            env,
+        )
+        pids = [int(p) for p in json.loads((tmp / "ray_nodes.json").read_text())]
+        assert len(_alive(pids)) == 3
+        yield {"env": env, "address": address, "tmp": tmp}
+    finally:
+        pids = [int(p) for p in json.loads((tmp / "ray_nodes.json").read_text())]
+        subprocess.run([RAY, "stop"], capture_output=True, text=True, timeout=120, env=env)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (_alive(pids) or _arenas(pids)):
+        time.sleep(0.1)
+    assert not _alive(pids)
+    assert not _arenas(pids)
+
+
+def _driver(cluster, source: str, timeout=120):
+    script = cluster["tmp"] / f"driver_{time.monotonic_ns()}.py"
+    script.write_text(textwrap.dedent(source))
+    result = run_script(script, env=cluster["env"], timeout=timeout)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_parallel_process_unchanged_uses_every_node(cluster):
+    """8 one-second tasks: 4 s at best on the head's 2 CPUs, 2 s on the cluster's 6."""
+    result = run_script(tutorial_dir() / "parallel_process.py", env=cluster["env"], timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    seconds = float(re.search(r"Processed 8 images in ([\d.]+) seconds", result.stdout).group(1))
+    assert seconds < 3.6, result.stdout
+
+
+def test_tasks_run_on_all_three_nodes_and_values_come_back_equal(cluster):
+    out = _driver(
+        cluster,
+        """
+        import collections, time
+        import numpy as np
+        import ray
+        ray.init()
+        assert len([n for n in ray.nodes() if n["Alive"]]) == 3
+        assert ray.cluster_resources()["CPU"] == 6
+
+        @ray.remote
+        def where(x):
+            time.sleep(0.5)
+            return ray.get_runtime_context().get_node_id(), x * 2
+
+        # A 1 MiB argument lives in the driver node's arena and travels by value.
+        big = np.arange(1 << 17, dtype=np.float64)
+        results = ray.get([where.remote(big) for _ in range(12)])
+        assert all(np.array_equal(r[1], big * 2) for r in results)
+        print("NODES", len({node for node, _ in results}))
+
+        @ray.remote
+        def fails():
+            time.sleep(0.3)
+            raise KeyError("from afar")
+
+        refs = [fails.remote() for _ in range(8)]
+        errors = 0
+        for ref in refs:
+            try:
+                ray.get(ref)
+            except KeyError as e:
+                errors += "from afar" in str(e)
+        print("ERRORS", errors)
+        """,
+    )
+    assert "NODES 3" in out, out
+    assert "ERRORS 8" in out, out
+
+
+def test_a_task_needing_a_resource_only_another_node_has_runs_there(cluster):
+    out = _driver(
+        cluster,
+        """
+        import ray
+        ray.init()
+        special = [n["NodeID"] for n in ray.nodes() if n["Alive"] and n["Resources"].get("special")]
+        assert len(special) == 1
+
+        @ray.remote(resources={"special": 1})
+        def there():
+            return ray.get_runtime_context().get_node_id()
+
+        print("SAME", ray.get([there.remote() for _ in range(3)]) == special * 3)
+        """,
+    )
+    assert "SAME True" in out, out
+
+
+def test_counter_works_unchanged_prints_2400(cluster):
+    result = run_script(tutorial_dir() / "counter_works.py", env=cluster["env"], timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Actual total from actor: 2400" in result.stdout

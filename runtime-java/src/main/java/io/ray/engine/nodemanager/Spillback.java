@@ -1,0 +1,130 @@
+package io.ray.engine.nodemanager;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.ray.engine.common.EventLoop;
+import io.ray.engine.rpc.ForwardTaskReply;
+import io.ray.engine.rpc.ForwardTaskRequest;
+import io.ray.engine.rpc.NodeManagerServiceGrpc;
+import io.ray.engine.rpc.TaskSpec;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The sending half of spillback: hands a task this node has no room for to a peer node ({@code
+ * ForwardTask}) and reports how it ended. One channel per peer, made on first use; a call lasts as
+ * long as the task runs there, and cancelling it cancels the task there.
+ *
+ * <p>Threading: called on the node manager's loop; gRPC's callbacks hop back to it, so outcomes run
+ * on the loop too.
+ */
+final class Spillback implements AutoCloseable {
+  /** How a forwarded task ended. Called on the loop. */
+  interface Outcome {
+    /** The peer answered: the task's returns, or a refusal ({@code rejected} set). */
+    void answered(ForwardTaskReply reply);
+
+    /** The call failed: the peer is unreachable or died, or the call was cancelled here. */
+    void failed(Status status);
+  }
+
+  private final EventLoop loop;
+  private final ByteString self;
+  private final Map<String, ManagedChannel> channels = new HashMap<>();
+
+  /** Calls in flight, by task id, for cancellation. */
+  private final Map<ByteString, ClientCallStreamObserver<ForwardTaskRequest>> calls =
+      new HashMap<>();
+
+  Spillback(EventLoop loop, ByteString self) {
+    this.loop = loop;
+    this.self = self;
+  }
+
+  /** Sends {@code spec} (its arguments all by value) to the peer at {@code address}. */
+  void forward(String address, TaskSpec spec, Outcome outcome) {
+    ByteString taskId = spec.getTaskId();
+    ForwardTaskRequest request =
+        ForwardTaskRequest.newBuilder().setSpec(spec).setFromNodeId(self).build();
+    NodeManagerServiceGrpc.newStub(channel(address))
+        .forwardTask(
+            request,
+            new ClientResponseObserver<ForwardTaskRequest, ForwardTaskReply>() {
+              private ForwardTaskReply reply;
+
+              @Override
+              public void beforeStart(ClientCallStreamObserver<ForwardTaskRequest> call) {
+                // Runs on this (the loop's) thread, inside forwardTask().
+                calls.put(taskId, call);
+              }
+
+              @Override
+              public void onNext(ForwardTaskReply value) {
+                reply = value;
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                Status status = Status.fromThrowable(t);
+                loop.execute(
+                    () -> {
+                      calls.remove(taskId);
+                      outcome.failed(status);
+                    });
+              }
+
+              @Override
+              public void onCompleted() {
+                ForwardTaskReply r = reply;
+                loop.execute(
+                    () -> {
+                      calls.remove(taskId);
+                      outcome.answered(r);
+                    });
+              }
+            });
+  }
+
+  /** Cancels the call that forwarded the task (and so the task at the peer); no-op if none. */
+  void cancel(ByteString taskId, String why) {
+    ClientCallStreamObserver<ForwardTaskRequest> call = calls.get(taskId);
+    if (call != null) {
+      call.cancel(why, null);
+    }
+  }
+
+  int inFlight() {
+    return calls.size();
+  }
+
+  private ManagedChannel channel(String address) {
+    return channels.computeIfAbsent(
+        address,
+        a ->
+            NettyChannelBuilder.forTarget(a)
+                .usePlaintext()
+                .directExecutor()
+                .maxInboundMessageSize(Integer.MAX_VALUE)
+                .build());
+  }
+
+  @Override
+  public void close() {
+    for (ManagedChannel c : channels.values()) {
+      c.shutdownNow();
+    }
+    for (ManagedChannel c : channels.values()) {
+      try {
+        c.awaitTermination(1, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+}
