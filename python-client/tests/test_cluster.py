@@ -153,3 +153,39 @@ def test_counter_works_unchanged_prints_2400(cluster):
     result = run_script(tutorial_dir() / "counter_works.py", env=cluster["env"], timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Actual total from actor: 2400" in result.stdout
+
+
+def test_large_arrays_move_between_nodes_through_their_stores(cluster):
+    """A task on the third node makes 48 MiB; the driver (on the head) and a task on the second
+    node read it equal; the second node's answer, also large, comes back to the driver."""
+    out = _driver(
+        cluster,
+        """
+        import numpy as np
+        import ray
+        ray.init()
+        nodes = {n["NodeManagerAddress"]: n["NodeID"] for n in ray.nodes() if n["Alive"]}
+
+        @ray.remote(resources={"special": 1})
+        def make():
+            return ray.get_runtime_context().get_node_id(), np.arange(6 << 20, dtype=np.float64)
+
+        @ray.remote(resources={"node:127.0.0.2": 0.01})
+        def twice(pair):
+            node, a = pair
+            return ray.get_runtime_context().get_node_id(), a * 2
+
+        made = make.remote()
+        maker, a = ray.get(made)
+        expected = np.arange(6 << 20, dtype=np.float64)
+        print("MADE THERE", maker == nodes["127.0.0.3"], np.array_equal(a, expected))
+        doubler, b = ray.get(twice.remote(made))
+        print("DOUBLED THERE", doubler == nodes["127.0.0.2"], np.array_equal(b, expected * 2))
+        # A put by the driver travels to a task on another node as well.
+        doubler, c = ray.get(twice.remote(ray.put((None, expected + 1))))
+        print("PUT THERE", doubler == nodes["127.0.0.2"], np.array_equal(c, (expected + 1) * 2))
+        """,
+    )
+    assert "MADE THERE True True" in out, out
+    assert "DOUBLED THERE True True" in out, out
+    assert "PUT THERE True True" in out, out

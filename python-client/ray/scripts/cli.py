@@ -80,13 +80,24 @@ def cmd_stop(args) -> int:
     nodes = _recorded_nodes()
     pids: List[int] = [int(p) for p in nodes]
     for pid in pids:
-        _signal(pid, signal.SIGTERM)
+        _signal(pid, signal.SIGKILL if args.force else signal.SIGTERM)
     deadline = time.monotonic() + args.grace_period
     while time.monotonic() < deadline and any(_alive(p) for p in pids):
         time.sleep(0.1)
     for pid in pids:
         if _alive(pid):
             _signal(pid, signal.SIGKILL)
+    # A killed node cannot remove its arena (its workers notice its death and exit by themselves).
+    for pid, info in nodes.items():
+        arena = info.get("arena_path") if isinstance(info, dict) else None
+        deadline = time.monotonic() + 5
+        while arena and _alive(int(pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if arena and not _alive(int(pid)):
+            try:
+                os.remove(arena)
+            except OSError:
+                pass
     for path in (NODES_FILE, CURRENT_CLUSTER):
         try:
             os.remove(path)
@@ -189,6 +200,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     stop = sub.add_parser("stop", help="stop every node started with `ray start` on this machine")
     stop.add_argument("--grace-period", type=float, default=15)
+    stop.add_argument("-f", "--force", action="store_true", help="kill the nodes at once (SIGKILL)")
     stop.set_defaults(run=cmd_stop)
 
     status = sub.add_parser("status", help="show nodes and resource use")

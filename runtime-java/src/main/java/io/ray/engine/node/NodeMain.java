@@ -154,7 +154,8 @@ public final class NodeMain {
             DEFAULT_MAX_INLINE_BYTES,
             sessionDir,
             options.pythonConfig(),
-            60_000);
+            60_000,
+            nodeManagerAddress);
     // On the head the node manager's port serves the control service too, so that its workers
     // reach both over one connection (each connection costs a new worker JVM ~0.1 s of CPU).
     if (options.head()) {

@@ -17,6 +17,7 @@ import java.nio.file.Path;
  * @param sessionDir session directory (logs)
  * @param pythonConfig JSON description of the Python installation workers embed
  * @param workerStartTimeoutMs how long a starting worker may take to attach
+ * @param address host:port of this node manager, for the other nodes
  */
 public record NodeConfig(
     ByteString nodeId,
@@ -28,7 +29,8 @@ public record NodeConfig(
     long maxInlineBytes,
     Path sessionDir,
     Path pythonConfig,
-    long workerStartTimeoutMs) {
+    long workerStartTimeoutMs,
+    String address) {
 
   /** Worker processes kept warm: one per whole CPU, at least one. */
   public int workerSoftLimit() {

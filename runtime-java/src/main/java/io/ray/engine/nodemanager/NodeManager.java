@@ -44,6 +44,11 @@ public final class NodeManager implements AutoCloseable {
   /** Set on the loop when the node starts closing. */
   private boolean closed;
 
+  /** Channels to the other nodes, and the objects moving over them. */
+  private final PeerChannels peers = new PeerChannels();
+
+  private final ObjectTransfers transfers;
+
   private final ObjectDirectory objects;
   private final WorkerLauncher launcher;
   private final ControlGateway control;
@@ -89,6 +94,7 @@ public final class NodeManager implements AutoCloseable {
         new ObjectDirectory(
             e -> arena.free(e.payloadOffset()), id -> loop.execute(() -> actors.objectRemoved(id)));
     this.logs = new LogPublisher(control, config.nodeIp(), loop);
+    this.transfers = new ObjectTransfers(loop, objects, arena, peers, config.nodeId());
     this.objectRequests =
         new ObjectRequests(
             loop,
@@ -107,7 +113,17 @@ public final class NodeManager implements AutoCloseable {
             });
     this.scheduler =
         new TaskScheduler(
-            config, loop, objects, objectRequests, workers, jobs, actors, logs, control);
+            config,
+            loop,
+            objects,
+            objectRequests,
+            workers,
+            jobs,
+            actors,
+            logs,
+            control,
+            peers,
+            transfers);
     loop.scheduleAtFixedRate(this::housekeeping, 1, TimeUnit.SECONDS);
     control.onClusterView(view -> loop.execute(() -> clusterView(view)));
   }
@@ -147,8 +163,16 @@ public final class NodeManager implements AutoCloseable {
         () ->
             withJob(
                 spec.getJobId(),
-                job -> scheduler.acceptForwarded(spec, reply),
+                job -> scheduler.acceptForwarded(spec, req.getFromNodeId(), reply),
                 missing -> reply.ok(ForwardTaskReply.newBuilder().setRejected(missing).build())));
+  }
+
+  /** Another node pulls an object from this one (called on the loop: the server's thread). */
+  public void pullObject(
+      PullObjectRequest req,
+      io.grpc.stub.ServerCallStreamObserver<io.ray.engine.rpc.ObjectChunk> out) {
+    loop.checkInLoop();
+    transfers.serve(req, out);
   }
 
   /** The peer that forwarded a task went away or cancelled it. */
@@ -760,6 +784,7 @@ public final class NodeManager implements AutoCloseable {
       LOG.warn("stopping workers: {}", e.toString());
     }
     workers.close();
+    peers.close();
     logs.close();
     loop.close();
     arena.close();

@@ -112,6 +112,11 @@ public final class NodeManagerService extends NodeManagerServiceGrpc.NodeManager
   }
 
   @Override
+  public void pullObject(PullObjectRequest req, StreamObserver<ObjectChunk> out) {
+    node.pullObject(req, (ServerCallStreamObserver<ObjectChunk>) out);
+  }
+
+  @Override
   public void getNodeResources(
       GetNodeResourcesRequest req, StreamObserver<GetNodeResourcesReply> out) {
     node.getNodeResources(Reply.of(out));

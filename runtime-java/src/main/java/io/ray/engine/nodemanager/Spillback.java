@@ -1,9 +1,7 @@
 package io.ray.engine.nodemanager;
 
 import com.google.protobuf.ByteString;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.ray.engine.common.EventLoop;
@@ -13,17 +11,16 @@ import io.ray.engine.rpc.NodeManagerServiceGrpc;
 import io.ray.engine.rpc.TaskSpec;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The sending half of spillback: hands a task this node has no room for to a peer node ({@code
- * ForwardTask}) and reports how it ended. One channel per peer, made on first use; a call lasts as
- * long as the task runs there, and cancelling it cancels the task there.
+ * ForwardTask}) and reports how it ended. A call lasts as long as the task runs there, and
+ * cancelling it cancels the task there.
  *
  * <p>Threading: called on the node manager's loop; gRPC's callbacks hop back to it, so outcomes run
  * on the loop too.
  */
-final class Spillback implements AutoCloseable {
+final class Spillback {
   /** How a forwarded task ended. Called on the loop. */
   interface Outcome {
     /** The peer answered: the task's returns, or a refusal ({@code rejected} set). */
@@ -35,15 +32,16 @@ final class Spillback implements AutoCloseable {
 
   private final EventLoop loop;
   private final ByteString self;
-  private final Map<String, ManagedChannel> channels = new HashMap<>();
+  private final PeerChannels channels;
 
   /** Calls in flight, by task id, for cancellation. */
   private final Map<ByteString, ClientCallStreamObserver<ForwardTaskRequest>> calls =
       new HashMap<>();
 
-  Spillback(EventLoop loop, ByteString self) {
+  Spillback(EventLoop loop, ByteString self, PeerChannels channels) {
     this.loop = loop;
     this.self = self;
+    this.channels = channels;
   }
 
   /** Sends {@code spec} (its arguments all by value) to the peer at {@code address}. */
@@ -51,7 +49,7 @@ final class Spillback implements AutoCloseable {
     ByteString taskId = spec.getTaskId();
     ForwardTaskRequest request =
         ForwardTaskRequest.newBuilder().setSpec(spec).setFromNodeId(self).build();
-    NodeManagerServiceGrpc.newStub(channel(address))
+    NodeManagerServiceGrpc.newStub(channels.get(address))
         .forwardTask(
             request,
             new ClientResponseObserver<ForwardTaskRequest, ForwardTaskReply>() {
@@ -100,31 +98,5 @@ final class Spillback implements AutoCloseable {
 
   int inFlight() {
     return calls.size();
-  }
-
-  private ManagedChannel channel(String address) {
-    return channels.computeIfAbsent(
-        address,
-        a ->
-            NettyChannelBuilder.forTarget(a)
-                .usePlaintext()
-                .directExecutor()
-                .maxInboundMessageSize(Integer.MAX_VALUE)
-                .build());
-  }
-
-  @Override
-  public void close() {
-    for (ManagedChannel c : channels.values()) {
-      c.shutdownNow();
-    }
-    for (ManagedChannel c : channels.values()) {
-      try {
-        c.awaitTermination(1, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-    }
   }
 }

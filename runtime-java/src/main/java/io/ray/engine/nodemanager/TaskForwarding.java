@@ -5,13 +5,13 @@ import io.grpc.Status;
 import io.ray.engine.common.Ids;
 import io.ray.engine.nodemanager.objects.EngineErrors;
 import io.ray.engine.nodemanager.objects.ObjectDirectory;
-import io.ray.engine.nodemanager.objects.ObjectRequests;
 import io.ray.engine.nodemanager.scheduling.ClusterView;
 import io.ray.engine.rpc.ForwardTaskReply;
 import io.ray.engine.rpc.InlineObject;
 import io.ray.engine.rpc.NodeInfo;
 import io.ray.engine.rpc.ObjectFormat;
 import io.ray.engine.rpc.ObjectValue;
+import io.ray.engine.rpc.RemoteObject;
 import io.ray.engine.rpc.TaskArg;
 import io.ray.engine.rpc.TaskSpec;
 import java.util.ArrayList;
@@ -20,23 +20,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Spillback, both ways. Sending: a queued task this node has no room for travels to a peer with
- * every argument by value, and ends here when the peer answers with its returns; a refusal puts it
- * back in the queue, and a peer that fails retries the task within {@code max_retries} or fails it
- * with {@code NodeDiedError}. Receiving: a task a peer forwarded runs as any task, and the peer
- * gets its returns as inline copies once they are all ready.
+ * Spillback, both ways. Sending: a queued task this node has no room for travels to a peer, and
+ * ends here when the peer answers with its returns and this node has pulled the large ones into its
+ * arena; a refusal puts it back in the queue, and a peer that fails (or loses a return before it is
+ * pulled) retries the task within {@code max_retries} or fails it with {@code NodeDiedError}.
+ * Receiving: a task a peer forwarded runs as any task once its arguments are pulled here, and the
+ * peer gets its returns once they are all ready. Small values travel inside the messages; arena
+ * values travel as {@code RemoteObject}s that the other side pulls ({@link ObjectTransfers}).
  *
- * <p>What cannot travel yet stays on its node: actor tasks, arguments that are errors or hold refs
- * (a peer cannot resolve this node's refs), arena arguments above {@link #ARGS_LIMIT}. Arena values
- * travel through the heap; a returned value that holds refs comes back as an error naming the gap.
+ * <p>What cannot travel yet stays on its node: actor tasks, and arguments that are errors or hold
+ * refs (a peer cannot resolve this node's refs); a returned value that holds refs comes back as an
+ * error naming the gap.
  *
  * <p>Threading: owned by the node manager's loop, like the {@link TaskScheduler} it serves.
  */
-final class TaskForwarding implements AutoCloseable {
+final class TaskForwarding {
   private static final Logger LOG = LoggerFactory.getLogger(TaskForwarding.class);
-
-  /** Arena-held arguments above this many bytes keep a task here (they travel through the heap). */
-  static final long ARGS_LIMIT = 64L << 20;
 
   /** What a forwarded task's end does to the scheduler's tasks. */
   interface Tasks {
@@ -56,25 +55,30 @@ final class TaskForwarding implements AutoCloseable {
 
   private final ClusterView view;
   private final Spillback spillback;
+  private final ObjectTransfers transfers;
   private final ObjectDirectory objects;
-  private final ObjectRequests objectRequests;
   private final Tasks tasks;
+  private final ByteString self;
+  private final String selfAddress;
 
   TaskForwarding(
-      ClusterView view,
+      NodeConfig config,
       Spillback spillback,
+      ObjectTransfers transfers,
       ObjectDirectory objects,
-      ObjectRequests objectRequests,
       Tasks tasks) {
-    this.view = view;
+    this.view = new ClusterView(config.nodeId());
     this.spillback = spillback;
+    this.transfers = transfers;
     this.objects = objects;
-    this.objectRequests = objectRequests;
     this.tasks = tasks;
+    this.self = config.nodeId();
+    this.selfAddress = config.address();
   }
 
+  /** The control service's latest view; holds kept here for nodes that left end. */
   void clusterView(List<NodeInfo> nodes) {
-    view.update(nodes);
+    view.update(nodes).forEach(objects::dropClient);
   }
 
   List<ClusterView.Peer> candidates(long nowMs) {
@@ -101,8 +105,9 @@ final class TaskForwarding implements AutoCloseable {
   }
 
   /**
-   * The task as it travels: every argument by value. Null when it must run here: an actor task, a
-   * leased one, an argument that is an error or holds refs, or large arena arguments.
+   * The task as it travels: small arguments by value, arena ones as remote objects the peer pulls
+   * from here (the task's record keeps them alive meanwhile). Null when it must run here: an actor
+   * task, a leased one, or an argument that is an error or holds refs.
    */
   private TaskSpec travelling(TaskRecord r) {
     TaskSpec spec = r.spec;
@@ -110,7 +115,6 @@ final class TaskForwarding implements AutoCloseable {
       return null;
     }
     TaskSpec.Builder b = spec.toBuilder().setAttempt(r.attempt);
-    long arenaBytes = 0;
     for (int i = 0; i < spec.getArgsCount(); i++) {
       TaskArg arg = spec.getArgs(i);
       if (arg.hasValue()) {
@@ -127,12 +131,11 @@ final class TaskForwarding implements AutoCloseable {
           || e.format() == ObjectFormat.ENGINE_ERROR) {
         return null;
       }
-      if (e.inArena() && (arenaBytes += e.payloadSize()) > ARGS_LIMIT) {
-        return null;
-      }
       b.setArgs(
           i,
-          TaskArg.newBuilder().setKeyword(arg.getKeyword()).setValue(objectRequests.inlineCopy(e)));
+          e.inArena()
+              ? arg.toBuilder().setResolved(remote(e)).build()
+              : TaskArg.newBuilder().setKeyword(arg.getKeyword()).setValue(e.inline()).build());
     }
     return b.build();
   }
@@ -151,40 +154,13 @@ final class TaskForwarding implements AutoCloseable {
           tasks.requeue(r);
           return;
         }
-        for (ObjectValue v : reply.getReturnsList()) {
-          objects.putInline(v.getObjectId(), v.getInline(), null);
-        }
-        tasks.finish(r);
+        storeReturns(r, node, reply);
       }
 
       @Override
       public void failed(Status status) {
-        if (!settled(r, node)) {
-          return;
-        }
-        if (r.cancelled) {
-          tasks.fail(r, "TaskCancelledError", tasks.cancelledMessage(r));
-          return;
-        }
-        view.backOff(node, System.currentTimeMillis());
-        if (r.retriesLeft != 0) {
-          LOG.info(
-              "retrying task {}: node {} failed ({})",
-              r.spec.getName(),
-              Ids.shortHex(node),
-              status.getCode());
-          tasks.retryNow(r);
-        } else {
-          tasks.fail(
-              r,
-              "NodeDiedError",
-              "Task "
-                  + r.spec.getName()
-                  + " failed: the node it ran on ("
-                  + Ids.shortHex(node)
-                  + ") could not be reached ("
-                  + status.getCode()
-                  + ").");
+        if (settled(r, node)) {
+          nodeFailed(r, node, status);
         }
       }
     };
@@ -200,11 +176,130 @@ final class TaskForwarding implements AutoCloseable {
     return true;
   }
 
+  /** Stores small returns at once and pulls large ones; the task ends once all are here. */
+  private void storeReturns(TaskRecord r, ByteString node, ForwardTaskReply reply) {
+    int[] pending = {1};
+    boolean[] lost = {false};
+    Runnable oneDone =
+        () -> {
+          if (--pending[0] > 0 || !tasks.current(r)) {
+            return;
+          }
+          if (lost[0]) {
+            nodeFailed(r, node, Status.UNAVAILABLE.withDescription("a return was lost"));
+          } else {
+            tasks.finish(r);
+          }
+        };
+    for (ObjectValue v : reply.getReturnsList()) {
+      if (!v.hasRemote()) {
+        objects.putInline(v.getObjectId(), v.getInline(), null);
+        continue;
+      }
+      pending[0]++;
+      transfers.pull(
+          v.getObjectId(),
+          v.getRemote().getAddress(),
+          true,
+          ok -> {
+            lost[0] |= !ok && objects.wanted(v.getObjectId());
+            oneDone.run();
+          });
+    }
+    oneDone.run();
+  }
+
+  /** The peer running {@code r} failed, or lost a return before this node had it. */
+  private void nodeFailed(TaskRecord r, ByteString node, Status status) {
+    if (r.cancelled) {
+      tasks.fail(r, "TaskCancelledError", tasks.cancelledMessage(r));
+      return;
+    }
+    view.backOff(node, System.currentTimeMillis());
+    if (r.retriesLeft != 0) {
+      LOG.info(
+          "retrying task {}: node {} failed ({})",
+          r.spec.getName(),
+          Ids.shortHex(node),
+          status.getCode());
+      tasks.retryNow(r);
+    } else {
+      tasks.fail(
+          r,
+          "NodeDiedError",
+          "Task "
+              + r.spec.getName()
+              + " failed: the node it ran on ("
+              + Ids.shortHex(node)
+              + ") could not be reached ("
+              + status.getCode()
+              + ").");
+    }
+  }
+
+  private ObjectValue remote(ObjectDirectory.Entry e) {
+    return ObjectValue.newBuilder()
+        .setObjectId(e.id)
+        .setRemote(
+            RemoteObject.newBuilder()
+                .setNodeId(self)
+                .setAddress(selfAddress)
+                .setPayloadSize(e.payloadSize()))
+        .build();
+  }
+
   /**
-   * Answers a peer that forwarded {@code spec} once all its returns are ready, with inline copies;
-   * this node then lets go of them (the peer's caller held them here under its own id).
+   * A forwarded task's arena arguments: each gets an entry here (pending, held by {@code from}
+   * until the task's record holds it) and a pull, started by the runnables added to {@code
+   * afterAccept}. Returns the spec as it runs here.
    */
-  void answerWhenDone(TaskSpec spec, Reply<ForwardTaskReply> reply) {
+  TaskSpec receiving(TaskSpec spec, ByteString from, List<Runnable> afterAccept) {
+    TaskSpec.Builder b = null;
+    for (int i = 0; i < spec.getArgsCount(); i++) {
+      TaskArg arg = spec.getArgs(i);
+      if (!arg.hasObjectId() || !arg.getResolved().hasRemote()) {
+        continue;
+      }
+      if (b == null) {
+        b = spec.toBuilder();
+      }
+      b.setArgs(i, arg.toBuilder().clearResolved());
+      ByteString id = arg.getObjectId();
+      if (objects.get(id) != null) {
+        continue; // here already, or on its way
+      }
+      objects.addPending(id, from);
+      String address = arg.getResolved().getRemote().getAddress();
+      afterAccept.add(
+          () -> {
+            objects.addClientRef(id, from, -1); // the task holds it now
+            transfers.pull(id, address, false, ok -> argumentPulled(id, address, ok));
+          });
+    }
+    return b == null ? spec : b.build();
+  }
+
+  private void argumentPulled(ByteString id, String address, boolean ok) {
+    if (!ok && objects.wanted(id)) {
+      objects.putInline(
+          id,
+          EngineErrors.of(
+              "ObjectLostError",
+              "Failed to retrieve object "
+                  + Ids.hex(id)
+                  + " from the node that holds it ("
+                  + address
+                  + ")."),
+          null);
+    }
+  }
+
+  /**
+   * Answers a peer that forwarded {@code spec} once all its returns are ready: small ones inline,
+   * arena ones as remote objects held here for {@code from} until it pulls them. The caller's own
+   * hold here ends then.
+   */
+  void answerWhenDone(TaskSpec spec, ByteString from, Reply<ForwardTaskReply> reply) {
     List<ByteString> ids = new ArrayList<>();
     for (int i = 1; i <= spec.getNumReturns(); i++) {
       ids.add(Ids.returnId(spec.getTaskId(), i));
@@ -214,7 +309,13 @@ final class TaskForwarding implements AutoCloseable {
         () -> {
           ForwardTaskReply.Builder b = ForwardTaskReply.newBuilder();
           for (ByteString id : ids) {
-            b.addReturns(ObjectValue.newBuilder().setObjectId(id).setInline(returnCopy(id)));
+            ObjectDirectory.Entry e = objects.get(id);
+            if (e != null && e.inArena() && e.nested().isEmpty()) {
+              objects.addClientRef(id, from, 1);
+              b.addReturns(remote(e));
+            } else {
+              b.addReturns(ObjectValue.newBuilder().setObjectId(id).setInline(returnCopy(e, id)));
+            }
             objects.addClientRef(id, spec.getCallerId(), -1);
           }
           reply.ok(b.build());
@@ -234,11 +335,10 @@ final class TaskForwarding implements AutoCloseable {
     }
   }
 
-  /** A return value as it travels back to the peer that forwarded its task. */
-  private InlineObject returnCopy(ByteString id) {
-    ObjectDirectory.Entry e = objects.get(id);
+  /** A small return value as it travels back to the peer that forwarded its task. */
+  private static InlineObject returnCopy(ObjectDirectory.Entry e, ByteString id) {
     if (e != null && e.nested().isEmpty()) {
-      return objectRequests.inlineCopy(e);
+      return e.inline();
     }
     return EngineErrors.of(
         "RaySystemError",
@@ -246,10 +346,5 @@ final class TaskForwarding implements AutoCloseable {
             ? "The return value " + Ids.hex(id) + " was lost on the node that ran its task."
             : "The task returned ObjectRefs from another node of the cluster; refs that cross"
                 + " nodes are not supported yet.");
-  }
-
-  @Override
-  public void close() {
-    spillback.close();
   }
 }

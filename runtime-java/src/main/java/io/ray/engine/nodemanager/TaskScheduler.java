@@ -11,7 +11,6 @@ import io.ray.engine.nodemanager.objects.ObjectDirectory;
 import io.ray.engine.nodemanager.objects.ObjectRequests;
 import io.ray.engine.nodemanager.resources.ResourceLedger;
 import io.ray.engine.nodemanager.scheduling.ClassCaps;
-import io.ray.engine.nodemanager.scheduling.ClusterView;
 import io.ray.engine.nodemanager.scheduling.DispatchPlanner;
 import io.ray.engine.nodemanager.scheduling.SchedulingClass;
 import io.ray.engine.nodemanager.scheduling.WorkerKey;
@@ -110,7 +109,9 @@ final class TaskScheduler implements TaskForwarding.Tasks {
       JobTable jobs,
       ActorSupervisor actors,
       LogPublisher logs,
-      ControlGateway control) {
+      ControlGateway control,
+      PeerChannels peers,
+      ObjectTransfers transfers) {
     this.config = config;
     this.loop = loop;
     this.objects = objects;
@@ -125,11 +126,7 @@ final class TaskScheduler implements TaskForwarding.Tasks {
     this.leases = new WorkerLeases(ledger, workers);
     this.forwarding =
         new TaskForwarding(
-            new ClusterView(config.nodeId()),
-            new Spillback(loop, config.nodeId()),
-            objects,
-            objectRequests,
-            this);
+            config, new Spillback(loop, config.nodeId(), peers), transfers, objects, this);
   }
 
   /** The environment workers of {@code key} start in. */
@@ -148,7 +145,6 @@ final class TaskScheduler implements TaskForwarding.Tasks {
   /** No more dispatching: the node is closing. */
   void close() {
     closed = true;
-    forwarding.close();
   }
 
   /** The control service's latest view of the other nodes: queued tasks may spill to them now. */
@@ -634,7 +630,8 @@ final class TaskScheduler implements TaskForwarding.Tasks {
    * A peer forwarded a task: it runs here as any task, and {@code reply} gets its returns once they
    * are all ready. A demand this node can never meet is refused.
    */
-  void acceptForwarded(TaskSpec spec, Reply<ForwardTaskReply> reply) {
+  void acceptForwarded(TaskSpec forwarded, ByteString from, Reply<ForwardTaskReply> reply) {
+    TaskSpec spec = forwarded;
     if (closed || !config.total().contains(ResourceSet.of(spec.getResourcesMap()))) {
       reply.ok(ForwardTaskReply.newBuilder().setRejected(closed ? "closing" : "no room").build());
       return;
@@ -643,12 +640,15 @@ final class TaskScheduler implements TaskForwarding.Tasks {
       reply.ok(ForwardTaskReply.newBuilder().setRejected("not now").build());
       return;
     }
+    List<Runnable> pulls = new ArrayList<>();
+    spec = forwarding.receiving(spec, from, pulls);
     accept(spec);
+    pulls.forEach(Runnable::run);
     TaskRecord r = tasks.get(spec.getTaskId());
     if (r != null) {
       r.fromPeer = true;
     }
-    forwarding.answerWhenDone(spec, reply);
+    forwarding.answerWhenDone(spec, from, reply);
   }
 
   /** The peer that forwarded a task cancelled its call: the task is cancelled here. */

@@ -62,7 +62,8 @@ class NodeManagerLifecycleTest {
             100 * 1024,
             dir,
             dir.resolve("python.json"),
-            60_000);
+            60_000,
+            "127.0.0.1:0");
     node = new NodeManager(config, loop, launcher, control);
     node.attachDriver(
         AttachDriverRequest.newBuilder().setClientId(DRIVER).setJobId(JOB).setPid(1).build(),

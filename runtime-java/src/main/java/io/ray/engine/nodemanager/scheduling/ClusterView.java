@@ -37,8 +37,12 @@ public final class ClusterView {
     this.self = self;
   }
 
-  /** Replaces the view with the control service's list of alive nodes (this one is skipped). */
-  public void update(List<NodeInfo> nodes) {
+  /**
+   * Replaces the view with the control service's list of alive nodes (this one is skipped); returns
+   * the peers that were in the view and are not any more (dead or gone).
+   */
+  public List<ByteString> update(List<NodeInfo> nodes) {
+    List<ByteString> before = new ArrayList<>(peers.keySet());
     peers.clear();
     for (NodeInfo n : nodes) {
       if (!n.getAlive() || n.getNodeId().equals(self)) {
@@ -53,6 +57,9 @@ public final class ClusterView {
               ResourceSet.of(n.getAvailableResourcesMap())
                   .minus(ResourceSet.of(n.getQueuedDemandMap()))));
     }
+    before.removeIf(peers::containsKey);
+    before.forEach(forwarded::remove);
+    return before;
   }
 
   /** This node forwarded a task needing {@code demand} to the peer. */
