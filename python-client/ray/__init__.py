@@ -32,6 +32,9 @@ from ray._private.object_ref import ObjectRef  # noqa: E402
 from ray.actor import ActorClass, ActorHandle, get_actor, kill, method  # noqa: E402
 from ray.remote_function import RemoteFunction  # noqa: E402
 
+# As in Ray, `import ray` makes ray.util reachable.
+from ray import util  # noqa: E402
+
 __all__ = [
     "ActorClass",
     "ActorHandle",

@@ -189,3 +189,58 @@ def test_large_arrays_move_between_nodes_through_their_stores(cluster):
     assert "MADE THERE True True" in out, out
     assert "DOUBLED THERE True True" in out, out
     assert "PUT THERE True True" in out, out
+
+
+def test_cluster_utils_three_nodes_survive_a_killed_node_and_leave_nothing(tmp_path):
+    """ray.cluster_utils.Cluster as users' test suites use it: nodes started by the driver's
+    process, a node SIGKILLed while tasks run on it (they are retried elsewhere), and nothing
+    left once the driver has exited."""
+    script = tmp_path / "cluster_driver.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import json, time
+            import ray
+            from ray.cluster_utils import Cluster
+
+            cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+            doomed = cluster.add_node(num_cpus=2, node_ip_address="127.0.0.2")
+            cluster.add_node(num_cpus=2, node_ip_address="127.0.0.3")
+            cluster.wait_for_nodes()
+            cluster.connect()
+            print("PIDS", json.dumps([n.pid for n in cluster.list_all_nodes()]), flush=True)
+            print("NODES", len([n for n in ray.nodes() if n["Alive"]]))
+
+            @ray.remote
+            def where():
+                print("hello from afar")
+                return ray.util.get_node_ip_address()
+
+            print("IPS", ray.get(where.options(resources={"node:127.0.0.3": 0.01}).remote()),
+                  ray.util.get_node_ip_address())
+
+            @ray.remote(max_retries=3)
+            def slow(i):
+                time.sleep(0.5)
+                return i * i
+
+            refs = [slow.remote(i) for i in range(20)]
+            time.sleep(0.8)
+            cluster.remove_node(doomed, allow_graceful=False)
+            print("SQUARES", ray.get(refs) == [i * i for i in range(20)])
+            """
+        )
+    )
+    result = run_script(script, env={"RAY_TMPDIR": str(tmp_path)}, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "NODES 3" in out, out
+    assert "IPS 127.0.0.3 127.0.0.1" in out, out
+    assert re.search(r"\(where pid=\d+, ip=127\.0\.0\.3\) hello from afar", out), out
+    assert "SQUARES True" in out, out
+    pids = json.loads(re.search(r"PIDS (.*)", out).group(1))
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (_alive(pids) or _arenas(pids)):
+        time.sleep(0.1)
+    assert not _alive(pids)
+    assert not _arenas(pids)

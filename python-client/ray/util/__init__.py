@@ -2,4 +2,12 @@
 
 from ray.util.actor_pool import ActorPool
 
-__all__ = ["ActorPool"]
+
+def get_node_ip_address() -> str:
+    """The IP address of the node this process runs on (a driver: the node it is attached to)."""
+    from ray._private import context
+
+    return context.session_or_init().node_ip
+
+
+__all__ = ["ActorPool", "get_node_ip_address"]

@@ -150,7 +150,7 @@ final class TaskForwarding {
         if (!reply.getRejected().isEmpty()) {
           LOG.debug(
               "node {} refused {}: {}", Ids.shortHex(node), r.spec.getName(), reply.getRejected());
-          view.backOff(node, System.currentTimeMillis());
+          view.backOff(node, System.currentTimeMillis(), ClusterView.BACK_OFF_MS);
           tasks.requeue(r);
           return;
         }
@@ -215,7 +215,7 @@ final class TaskForwarding {
       tasks.fail(r, "TaskCancelledError", tasks.cancelledMessage(r));
       return;
     }
-    view.backOff(node, System.currentTimeMillis());
+    view.backOff(node, System.currentTimeMillis(), ClusterView.FAILED_BACK_OFF_MS);
     if (r.retriesLeft != 0) {
       LOG.info(
           "retrying task {}: node {} failed ({})",

@@ -22,8 +22,14 @@ import java.util.Map;
  * and {@link #backOff}s a peer that refused a task or could not be reached.
  */
 public final class ClusterView {
-  /** How long a peer that refused a task or failed a call gets no more tasks. */
+  /** How long a peer that refused a task gets no more tasks. */
   public static final long BACK_OFF_MS = 500;
+
+  /**
+   * How long a peer that failed a call (unreachable, or died) gets no more tasks: as long as the
+   * control service may take to declare it dead, so that tasks do not spend their retries on it.
+   */
+  public static final long FAILED_BACK_OFF_MS = 10_000;
 
   /** A peer node as the planner sees it ({@code available}: its room for more tasks). */
   public record Peer(ByteString nodeId, String address, ResourceSet total, ResourceSet available) {}
@@ -77,9 +83,9 @@ public final class ClusterView {
     }
   }
 
-  /** The peer refused a task or failed: no more tasks for it for a while. */
-  public void backOff(ByteString nodeId, long nowMs) {
-    backedOffUntil.put(nodeId, nowMs + BACK_OFF_MS);
+  /** The peer refused a task or failed: no more tasks for it for {@code forMs}. */
+  public void backOff(ByteString nodeId, long nowMs, long forMs) {
+    backedOffUntil.merge(nodeId, nowMs + forMs, Math::max);
   }
 
   /** Peers that may take tasks now, with their room, in the control service's order. */

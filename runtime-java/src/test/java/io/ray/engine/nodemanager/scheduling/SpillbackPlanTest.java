@@ -136,7 +136,7 @@ class SpillbackPlanTest {
     view.discharge(B, cpus(1));
     assertEquals(cpus(1), view.candidates(0).get(0).available());
 
-    view.backOff(B, 1_000);
+    view.backOff(B, 1_000, ClusterView.BACK_OFF_MS);
     assertEquals(List.of(), view.candidates(1_000 + ClusterView.BACK_OFF_MS - 1));
     assertEquals(1, view.candidates(1_000 + ClusterView.BACK_OFF_MS).size());
   }
