@@ -7,11 +7,13 @@ control service) is Java; tasks run in worker JVMs that embed CPython through Je
 
 __version__ = "0.1.0"
 
+# As in Ray, `import ray` makes ray.util reachable too.
 from ray import (
     cloudpickle,  # noqa: E402
     exceptions,  # noqa: E402
     job_config,  # noqa: E402
     types,  # noqa: E402
+    util,  # noqa: E402
 )
 from ray._private.api import (  # noqa: E402
     available_resources,
@@ -31,9 +33,6 @@ from ray._private.api import (  # noqa: E402
 from ray._private.object_ref import ObjectRef  # noqa: E402
 from ray.actor import ActorClass, ActorHandle, get_actor, kill, method  # noqa: E402
 from ray.remote_function import RemoteFunction  # noqa: E402
-
-# As in Ray, `import ray` makes ray.util reachable.
-from ray import util  # noqa: E402
 
 __all__ = [
     "ActorClass",
@@ -61,4 +60,5 @@ __all__ = [
     "wait",
     "ObjectRef",
     "RemoteFunction",
+    "util",
 ]
