@@ -273,6 +273,29 @@ class NodeDiedError(RayError):
     """A node died."""
 
 
+class TaskUnschedulableError(RayError):
+    """A task cannot be scheduled (e.g. its NodeAffinitySchedulingStrategy(soft=False) names a
+    node that is not alive)."""
+
+    def __init__(self, error_message: str = ""):
+        self.error_message = error_message
+        super().__init__(error_message)
+
+    def __str__(self):
+        return f"The task is not schedulable: {self.error_message}"
+
+
+class ActorUnschedulableError(RayError):
+    """An actor cannot be scheduled."""
+
+    def __init__(self, error_message: str = ""):
+        self.error_message = error_message
+        super().__init__(error_message)
+
+    def __str__(self):
+        return f"The actor is not schedulable: {self.error_message}"
+
+
 class RaySystemTimeoutError(RayError, TimeoutError):
     """An engine-side operation timed out."""
 
@@ -286,7 +309,7 @@ def from_engine_error(error_type: str, message: str) -> RayError:
         return cls(message=message)
     if issubclass(cls, RayActorError):
         return cls(error_msg=message)
-    if cls is TaskCancelledError:
+    if cls in (TaskCancelledError, TaskUnschedulableError, ActorUnschedulableError):
         return cls(error_message=message)
     if cls is RaySystemError:
         return cls(message)
@@ -320,4 +343,6 @@ __all__ = [
     "PendingCallsLimitExceeded",
     "LocalRayletDiedError",
     "NodeDiedError",
+    "TaskUnschedulableError",
+    "ActorUnschedulableError",
 ]

@@ -108,6 +108,13 @@ class RemoteFunction:
         spec.function.module_name = task_spec.descriptor_module(self.__module__)
         spec.function.function_name = self.__qualname__
         spec.resources.update(resource_demand(options))
+        strategy = options.get("scheduling_strategy")
+        if strategy == "SPREAD":
+            spec.scheduling_strategy.spread = True
+        elif strategy not in (None, "DEFAULT"):  # a NodeAffinitySchedulingStrategy (options checked it)
+            affinity = spec.scheduling_strategy.node_affinity
+            affinity.node_id = _node_id_bytes(strategy.node_id)
+            affinity.soft = bool(strategy.soft)
         env = env_cache.get(session)
         if env.hash:
             spec.runtime_env.CopyFrom(env)
@@ -117,6 +124,16 @@ class RemoteFunction:
     def __reduce__(self):
         # Rebuilt from the plain function and the options the user gave; caches stay behind.
         return (RemoteFunction, (self._function, _user_options(self._default_options, task_defaults())))
+
+
+def _node_id_bytes(node_id: str) -> bytes:
+    try:
+        raw = bytes.fromhex(node_id)
+    except ValueError:
+        raw = b""
+    if len(raw) != ids.UNIQUE_ID_SIZE:
+        raise ValueError(f"NodeAffinitySchedulingStrategy: {node_id!r} is not a node id (56 hex digits)")
+    return raw
 
 
 @functools.lru_cache(maxsize=64)

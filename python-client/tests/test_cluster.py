@@ -244,3 +244,50 @@ def test_cluster_utils_three_nodes_survive_a_killed_node_and_leave_nothing(tmp_p
         time.sleep(0.1)
     assert not _alive(pids)
     assert not _arenas(pids)
+
+
+def test_spread_and_node_affinity_place_tasks_as_asked(cluster):
+    out = _driver(
+        cluster,
+        """
+        import collections, time
+        import ray
+        from ray.exceptions import TaskUnschedulableError
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+        ray.init()
+        nodes = {n["NodeManagerAddress"]: n["NodeID"] for n in ray.nodes() if n["Alive"]}
+
+        @ray.remote
+        def where():
+            time.sleep(0.2)
+            return ray.get_runtime_context().get_node_id()
+
+        spread = ray.get([where.options(scheduling_strategy="SPREAD").remote() for _ in range(6)])
+        print("SPREAD", sorted(collections.Counter(spread).values()))
+
+        second = NodeAffinitySchedulingStrategy(nodes["127.0.0.2"], soft=False)
+        print("AFFINITY", set(ray.get([where.options(scheduling_strategy=second).remote() for _ in range(4)]))
+              == {nodes["127.0.0.2"]})
+        here = NodeAffinitySchedulingStrategy(nodes["127.0.0.1"], soft=False)
+        print("HERE", set(ray.get([where.options(scheduling_strategy=here).remote() for _ in range(4)]))
+              == {nodes["127.0.0.1"]})
+
+        gone = "ab" * 28
+        soft = NodeAffinitySchedulingStrategy(gone, soft=True)
+        print("SOFT", ray.get(where.options(scheduling_strategy=soft).remote()) in nodes.values())
+        try:
+            ray.get(where.options(scheduling_strategy=NodeAffinitySchedulingStrategy(gone, soft=False)).remote())
+        except TaskUnschedulableError as e:
+            print("HARD", type(e).__name__)
+        try:
+            where.options(scheduling_strategy=NodeAffinitySchedulingStrategy("xyz", soft=False)).remote()
+        except ValueError as e:
+            print("BAD ID", "not a node id" in str(e))
+        """,
+    )
+    assert "SPREAD [2, 2, 2]" in out, out
+    assert "AFFINITY True" in out, out
+    assert "HERE True" in out, out
+    assert "SOFT True" in out, out
+    assert "HARD TaskUnschedulableError" in out, out
+    assert "BAD ID True" in out, out

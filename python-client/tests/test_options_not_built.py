@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy, PlacementGroupSchedulingStrategy
 
 
 def f():
@@ -17,7 +18,7 @@ class C:
 
 
 NOT_BUILT = [
-    ("scheduling_strategy", "SPREAD"),
+    ("scheduling_strategy", PlacementGroupSchedulingStrategy(object())),
     ("placement_group", object()),
     ("placement_group_bundle_index", 0),
     ("placement_group_capture_child_tasks", True),
@@ -38,6 +39,9 @@ def test_a_task_option_not_built_yet_raises_naming_it(key, value):
     "key,value",
     NOT_BUILT
     + [
+        # Actors stay on their creator's node yet; tasks take these (test_cluster.py).
+        ("scheduling_strategy", "SPREAD"),
+        ("scheduling_strategy", NodeAffinitySchedulingStrategy("00" * 28, soft=False)),
         ("concurrency_groups", {"io": 2}),
         ("max_pending_calls", 10),
         ("allow_out_of_order_execution", True),
@@ -59,3 +63,8 @@ def test_their_defaults_are_accepted():
         accelerator_type=None,
     )(f)
     ray.remote(concurrency_groups=None, max_pending_calls=-1, allow_out_of_order_execution=False)(C)
+
+
+def test_an_unknown_scheduling_strategy_is_a_value_error():
+    with pytest.raises(ValueError, match="scheduling_strategy"):
+        ray.remote(scheduling_strategy="PACKED")(f)

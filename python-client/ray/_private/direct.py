@@ -355,8 +355,13 @@ class DirectCalls:
 
     def submit_task(self, spec: common.TaskSpec) -> bool:
         """Pushes a plain task to a leased worker; False if it must go through the node."""
-        if spec.max_calls or spec.retry_exceptions or spec.resources.get("GPU", 0) > 0:
-            return False  # a worker per call, retries the node decides, devices it assigns
+        if (
+            spec.max_calls
+            or spec.retry_exceptions
+            or spec.resources.get("GPU", 0) > 0
+            or spec.HasField("scheduling_strategy")
+        ):
+            return False  # a worker per call, retries or devices or a node the node decides
         for arg in spec.args:
             if arg.HasField("object_id"):
                 return False  # the node resolves (and waits for) arguments by reference

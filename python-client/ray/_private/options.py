@@ -236,7 +236,6 @@ _NOT_YET = {
     "placement_group": lambda v: v not in (None, "default"),
     "placement_group_bundle_index": lambda v: v != -1,
     "placement_group_capture_child_tasks": bool,
-    "scheduling_strategy": lambda v: v not in (None, "DEFAULT"),
     "label_selector": bool,
     "fallback_strategy": bool,
     "_labels": bool,
@@ -247,8 +246,41 @@ _NOT_YET = {
 }
 
 
-def check_supported(options: Dict[str, Any]) -> None:
+def _strategy_not_built(value, for_actor: bool) -> bool:
+    """Whether a scheduling_strategy asks for what is not built: anything but the default for
+    actors (they stay on their creator's node yet), placement groups for tasks."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    if value in (None, "DEFAULT"):
+        return False
+    if for_actor:
+        return True
+    return not (value == "SPREAD" or isinstance(value, NodeAffinitySchedulingStrategy))
+
+
+def _check_strategy(value) -> None:
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy, PlacementGroupSchedulingStrategy
+
+    if value in (None, "DEFAULT", "SPREAD") or isinstance(
+        value, (NodeAffinitySchedulingStrategy, PlacementGroupSchedulingStrategy)
+    ):
+        return
+    raise ValueError(
+        f'Invalid scheduling_strategy value {value!r}. Valid values are "DEFAULT", "SPREAD", '
+        "NodeAffinitySchedulingStrategy and PlacementGroupSchedulingStrategy."
+    )
+
+
+def check_supported(options: Dict[str, Any], for_actor: bool = False) -> None:
     """Raises NotImplementedError naming the first option whose value asks for what is not built."""
+    if "scheduling_strategy" in options:
+        _check_strategy(options["scheduling_strategy"])
+        if _strategy_not_built(options["scheduling_strategy"], for_actor):
+            what = "actors" if for_actor else "tasks"
+            raise NotImplementedError(
+                f"The option scheduling_strategy={options['scheduling_strategy']!r} is not supported for {what} "
+                f"by this Ray (Ray on the JVM) yet; leave it at its default."
+            )
     for key, asks in _NOT_YET.items():
         if key in options and asks(options[key]):
             raise NotImplementedError(
@@ -265,7 +297,7 @@ def validate_actor_options(options: Dict[str, Any], in_options: bool) -> None:
         option.validate(key, value)
     if options.get("get_if_exists") and not options.get("name"):
         raise ValueError("The actor name must be specified to use `get_if_exists`.")
-    check_supported(options)
+    check_supported(options, for_actor=True)
 
 
 def actor_defaults() -> Dict[str, Any]:

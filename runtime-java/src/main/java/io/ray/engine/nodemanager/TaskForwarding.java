@@ -85,6 +85,11 @@ final class TaskForwarding {
     return view.candidates(nowMs);
   }
 
+  /** Whether {@code node} is an alive peer in the cluster view. */
+  boolean alive(ByteString node) {
+    return view.peer(node) != null;
+  }
+
   /** Sends the task to {@code node}; false (nothing changed) if it must run here. */
   boolean forward(TaskRecord r, ByteString node) {
     ClusterView.Peer peer = view.peer(node);

@@ -54,7 +54,13 @@ final class TaskRecord {
             spec.getJobId(),
             demand,
             spec.getRuntimeEnv().getHash(),
-            spec.getFunction().getFunctionId());
+            spec.getFunction().getFunctionId(),
+            switch (spec.getSchedulingStrategy().getKindCase()) {
+              case SPREAD -> SchedulingClass.Placement.SPREAD;
+              // Affinity to another node is handled before a task is queued: queued, it stays.
+              case NODE_AFFINITY -> SchedulingClass.Placement.PINNED;
+              default -> SchedulingClass.Placement.DEFAULT;
+            });
     this.retriesLeft = spec.getMaxRetries();
     this.attempt = spec.getAttempt();
   }

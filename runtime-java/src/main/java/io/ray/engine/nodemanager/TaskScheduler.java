@@ -315,7 +315,45 @@ final class TaskScheduler implements TaskForwarding.Tasks {
   }
 
   void enqueue(TaskRecord r) {
+    if (r.spec.getSchedulingStrategy().hasNodeAffinity() && !placeByAffinity(r)) {
+      return;
+    }
     queue.computeIfAbsent(r.schedulingClass, c -> new ArrayDeque<>()).add(r);
+  }
+
+  /**
+   * NodeAffinitySchedulingStrategy: a task for another alive node goes there (true: queue it here
+   * instead). If that node is not alive, a soft affinity runs the task by the default policy (it is
+   * queued here, where only this node runs it), a hard one fails it with TaskUnschedulableError, as
+   * in Ray.
+   */
+  private boolean placeByAffinity(TaskRecord r) {
+    NodeAffinity a = r.spec.getSchedulingStrategy().getNodeAffinity();
+    if (a.getNodeId().equals(config.nodeId()) || r.fromPeer) {
+      return true;
+    }
+    if (forwarding.alive(a.getNodeId()) && forwarding.forward(r, a.getNodeId())) {
+      return false;
+    }
+    if (a.getSoft()) {
+      return true;
+    }
+    unschedulable(r, "it is not alive (or the task's arguments cannot travel there)");
+    return false;
+  }
+
+  /** Fails a task whose hard node affinity cannot be met, as Ray does. */
+  private void unschedulable(TaskRecord r, String why) {
+    fail(
+        r,
+        "TaskUnschedulableError",
+        "The task "
+            + r.spec.getName()
+            + " cannot run on node "
+            + Ids.hex(r.spec.getSchedulingStrategy().getNodeAffinity().getNodeId())
+            + " (NodeAffinitySchedulingStrategy, soft=False): "
+            + why
+            + ".");
   }
 
   /** Matches queued tasks with resources and workers; starts workers when none is idle. */
@@ -668,7 +706,13 @@ final class TaskScheduler implements TaskForwarding.Tasks {
 
   @Override
   public void requeue(TaskRecord r) {
-    enqueue(r);
+    SchedulingStrategy strategy = r.spec.getSchedulingStrategy();
+    if (strategy.hasNodeAffinity() && !strategy.getNodeAffinity().getSoft()) {
+      unschedulable(r, "that node refused it");
+      return;
+    }
+    // A refused soft-affinity task stays here rather than go back to the node that refused it.
+    queue.computeIfAbsent(r.schedulingClass, c -> new ArrayDeque<>()).add(r);
     dispatch();
   }
 

@@ -24,7 +24,8 @@ import java.util.Map;
  * never will: the demand exceeds its total) go to peers that have room, one task at a time to the
  * peer with the most free CPUs, each charged to that peer's room as it goes. Tasks held back by the
  * worker start budget or the class's cap stay: they run here soon. A demand that fits neither this
- * node's total nor any peer's is reported as infeasible.
+ * node's total nor any peer's is reported as infeasible. A SPREAD class is dealt round this node
+ * and the peers with room instead (this node first); a PINNED class never leaves this node.
  */
 public final class DispatchPlanner {
   private DispatchPlanner() {}
@@ -95,11 +96,18 @@ public final class DispatchPlanner {
       ResourceSet demand = c.demand();
       WorkerKey key = c.workerKey();
       boolean here = total.contains(demand);
-      if (!here && peers.stream().noneMatch(p -> p.total().contains(demand))) {
+      boolean pinned = c.placement() == SchedulingClass.Placement.PINNED;
+      if (!here && (pinned || peers.stream().noneMatch(p -> p.total().contains(demand)))) {
         infeasible.add(c);
         continue;
       }
-      int n = here ? Math.min(q.count(), q.allowance()) : 0;
+      List<ByteString> spread = null;
+      int local = q.count();
+      if (c.placement() == SchedulingClass.Placement.SPREAD) {
+        spread = new ArrayList<>();
+        local = spread(q.count(), demand, here ? free : ResourceSet.EMPTY, room, spread);
+      }
+      int n = here ? Math.min(local, q.allowance()) : 0;
       int i = 0;
       for (; i < n && free.contains(demand); i++) {
         if (idle.getOrDefault(key, 0) > 0) {
@@ -115,10 +123,14 @@ public final class DispatchPlanner {
         }
         free = free.minus(demand);
       }
-      if (here && i == n && n < q.count() && free.contains(demand)) {
+      if (here && i == n && n < local && free.contains(demand)) {
         capped.add(c); // only the cap holds the rest back
       }
-      if (!here || !free.contains(demand)) {
+      if (spread != null) {
+        if (!spread.isEmpty()) {
+          spill.put(c, spread);
+        }
+      } else if (!pinned && (!here || !free.contains(demand))) {
         for (int left = q.count() - i; left > 0; left--) {
           ByteString to = roomiest(room, demand);
           if (to == null) {
@@ -130,6 +142,48 @@ public final class DispatchPlanner {
       }
     }
     return new Plan(dispatch, toStart, infeasible, capped, spill);
+  }
+
+  /**
+   * SPREAD: deals {@code count} tasks round the nodes that have room, this one first, each turn to
+   * the next node with room for one more. Adds the peers' shares to {@code out} (charging {@code
+   * room}) and returns how many stay here.
+   */
+  private static int spread(
+      int count,
+      ResourceSet demand,
+      ResourceSet localFree,
+      Map<ByteString, ResourceSet> room,
+      List<ByteString> out) {
+    List<ByteString> peers = new ArrayList<>(room.keySet());
+    int seats = peers.size() + 1;
+    int local = 0;
+    int turn = 0;
+    ResourceSet here = localFree;
+    for (int t = 0; t < count; t++) {
+      boolean placed = false;
+      for (int tries = 0; tries < seats && !placed; tries++) {
+        int seat = turn++ % seats;
+        if (seat == 0) {
+          if (here.contains(demand)) {
+            here = here.minus(demand);
+            local++;
+            placed = true;
+          }
+        } else {
+          ByteString p = peers.get(seat - 1);
+          if (room.get(p).contains(demand)) {
+            room.put(p, room.get(p).minus(demand));
+            out.add(p);
+            placed = true;
+          }
+        }
+      }
+      if (!placed) {
+        break; // no node has room: the rest wait here
+      }
+    }
+    return local;
   }
 
   /** The peer with room for {@code demand} that has the most free CPUs; null if none has room. */

@@ -5,15 +5,36 @@ import io.ray.engine.common.ResourceSet;
 
 /**
  * Tasks that are interchangeable for scheduling, as in Ray: same job and runtime environment (so
- * the same workers can run them), same resource demand, same function. Queues, the planner and the
- * per-class cap work per class, so planning costs grow with the number of classes, not of tasks.
+ * the same workers can run them), same resource demand, same function, same placement. Queues, the
+ * planner and the per-class cap work per class, so planning costs grow with the number of classes,
+ * not of tasks.
  *
  * @param envHash the task's runtime_env hash; empty for the job's default environment
  * @param functionId the function (or actor class) id; a parent and the children it waits for are
  *     different classes, so capping one never starves the other
+ * @param placement where the class's tasks may run (its scheduling strategy)
  */
 public record SchedulingClass(
-    ByteString jobId, ResourceSet demand, String envHash, ByteString functionId) {
+    ByteString jobId,
+    ResourceSet demand,
+    String envHash,
+    ByteString functionId,
+    Placement placement) {
+
+  /** Where a class's tasks may run. */
+  public enum Placement {
+    /** Here while there is room, else on the peer with the most free CPUs (Ray's DEFAULT). */
+    DEFAULT,
+    /** Round the nodes that have room (Ray's SPREAD). */
+    SPREAD,
+    /** Only on the node whose queue holds them (NodeAffinitySchedulingStrategy to this node). */
+    PINNED
+  }
+
+  public SchedulingClass(
+      ByteString jobId, ResourceSet demand, String envHash, ByteString functionId) {
+    this(jobId, demand, envHash, functionId, Placement.DEFAULT);
+  }
 
   /** The workers that can run this class: those of the job started for the same environment. */
   public WorkerKey workerKey() {

@@ -141,6 +141,41 @@ class SpillbackPlanTest {
     assertEquals(1, view.candidates(1_000 + ClusterView.BACK_OFF_MS).size());
   }
 
+  @Test
+  void aSpreadClassIsDealtRoundTheNodesWithRoomThisOneFirst() {
+    SchedulingClass c = new SchedulingClass(JOB, cpus(1), "", FN, SchedulingClass.Placement.SPREAD);
+    Plan plan =
+        planOnIdleNode(
+            List.of(new Queued(c, 7)),
+            cpus(2),
+            Map.of(KEY, 2),
+            Map.of(),
+            2,
+            List.of(peer(B, cpus(2), cpus(2)), peer(C, cpus(2), cpus(1))));
+    // Turns: here, B, C, here, B; then no node has room and the last two wait here.
+    assertEquals(Map.of(c, 2), plan.dispatch());
+    assertEquals(Map.of(c, List.of(B, C, B)), plan.spill());
+  }
+
+  @Test
+  void aPinnedClassNeverLeavesAndIsInfeasibleIfThisNodeCannotRunIt() {
+    SchedulingClass pinned =
+        new SchedulingClass(JOB, cpus(1), "", FN, SchedulingClass.Placement.PINNED);
+    SchedulingClass tooBig =
+        new SchedulingClass(JOB, cpus(4), "", FN, SchedulingClass.Placement.PINNED);
+    Plan plan =
+        planOnIdleNode(
+            List.of(new Queued(pinned, 5), new Queued(tooBig, 1)),
+            cpus(2),
+            Map.of(KEY, 2),
+            Map.of(),
+            2,
+            List.of(peer(B, cpus(8), cpus(8))));
+    assertEquals(Map.of(pinned, 2), plan.dispatch());
+    assertEquals(Map.of(), plan.spill());
+    assertEquals(List.of(tooBig), plan.infeasible());
+  }
+
   private static NodeInfo node(ByteString id, double total, double free, double queued) {
     return NodeInfo.newBuilder()
         .setNodeId(id)
