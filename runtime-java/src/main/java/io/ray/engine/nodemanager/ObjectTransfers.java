@@ -152,6 +152,12 @@ final class ObjectTransfers {
       private long sent;
       private boolean over;
 
+      /**
+       * One buffer for every chunk of this transfer: gRPC frames a message (copies it into its
+       * transport buffers) inside onNext, so the array is free again when onNext returns.
+       */
+      private final byte[] buf = new byte[(int) Math.min(CHUNK_BYTES, size)];
+
       void start() {
         out.setOnCancelHandler(this::end);
         out.setOnReadyHandler(this::send);
@@ -161,13 +167,12 @@ final class ObjectTransfers {
       /** Sends while the transport takes more (runs on the transport thread). */
       private void send() {
         while (!over && sent < size && out.isReady()) {
-          int n = (int) Math.min(CHUNK_BYTES, size - sent);
-          byte[] buf = new byte[n];
+          int n = (int) Math.min(buf.length, size - sent);
           arena.store().read(payload + sent, buf, 0, n);
           ObjectChunk.Builder c =
               ObjectChunk.newBuilder()
                   .setOffset(sent)
-                  .setData(UnsafeByteOperations.unsafeWrap(buf));
+                  .setData(UnsafeByteOperations.unsafeWrap(buf, 0, n));
           if (sent == 0) {
             c.setPayloadSize(size).setFormat(format);
           }
