@@ -54,9 +54,14 @@ DRIVER = textwrap.dedent(
     t = time.perf_counter(); ray.get(ref); out["local_get_gb_s"] = SIZE / (time.perf_counter() - t) / 1e9
     # Warm both nodes' workers on a small value first.
     ray.get([total.options(resources={r: 1}).remote(np.ones(4)) for r in ("head", "n2")])
+    def timed(resource, value):
+        t = time.perf_counter()
+        ray.get(total.options(resources={resource: 1}).remote(value))
+        return time.perf_counter() - t
+
     for key in ("first_node_to_node_gb_s", "node_to_node_gb_s"):
-        t = time.perf_counter(); ray.get(total.options(resources={"head": 1}).remote(ref)); here = time.perf_counter() - t
-        t = time.perf_counter(); ray.get(total.options(resources={"n2": 1}).remote(ref)); there = time.perf_counter() - t
+        here = timed("head", ref)
+        there = timed("n2", ref)
         out[key] = SIZE / max(there - here, 1e-6) / 1e9
         ref = ray.put(np.ones(n) * 2)  # a new object: the next transfer moves it anew
     made = make.remote()
