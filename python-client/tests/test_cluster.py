@@ -291,3 +291,73 @@ def test_spread_and_node_affinity_place_tasks_as_asked(cluster):
     assert "SOFT True" in out, out
     assert "HARD TaskUnschedulableError" in out, out
     assert "BAD ID True" in out, out
+
+
+def test_an_actor_created_on_another_node_serves_calls_and_restarts_when_its_node_dies(tmp_path):
+    """Actors are placed where their resources are: created on a node that is not the driver's,
+    called from the driver and from a task, and, with max_restarts=-1, alive again on the other
+    node that can host it once its node is SIGKILLed."""
+    script = tmp_path / "actor_driver.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import os, time
+            import ray
+            from ray.cluster_utils import Cluster
+
+            cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+            first = cluster.add_node(num_cpus=1, node_ip_address="127.0.0.2", resources={"slot": 1})
+            cluster.add_node(num_cpus=1, node_ip_address="127.0.0.3", resources={"slot": 1})
+            cluster.connect()
+
+            @ray.remote(resources={"slot": 1}, max_restarts=-1)
+            class Counter:
+                def __init__(self):
+                    self.n = 0
+
+                def add(self, k):
+                    self.n += k
+                    return self.n
+
+                def where(self):
+                    return ray.util.get_node_ip_address(), os.getpid()
+
+            c = Counter.remote()
+            ip, pid = ray.get(c.where.remote())
+            print("LIVES ON", ip, ip != "127.0.0.1")
+            print("ADDS", ray.get([c.add.remote(1) for _ in range(5)]))
+
+            @ray.remote
+            def bump(counter):
+                return ray.get(counter.add.remote(10))
+
+            print("FROM A TASK", ray.get(bump.remote(c)))
+            doomed = first if ip == "127.0.0.2" else [n for n in cluster.worker_nodes if n is not first][0]
+            cluster.remove_node(doomed, allow_graceful=False)
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    new_ip, new_pid = ray.get(c.where.remote(), timeout=30)
+                    break
+                except ray.exceptions.RayActorError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+            print("RESTARTED ON", new_ip != ip and new_ip != "127.0.0.1", ray.get(c.add.remote(1)))
+            ray.kill(c)
+            try:
+                ray.get(c.add.remote(1))
+            except ray.exceptions.RayActorError as e:
+                print("KILLED", type(e).__name__)
+            """
+        )
+    )
+    result = run_script(script, env={"RAY_TMPDIR": str(tmp_path)}, timeout=240)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert re.search(r"LIVES ON 127\.0\.0\.[23] True", out), out
+    assert "ADDS [1, 2, 3, 4, 5]" in out, out
+    assert "FROM A TASK 15" in out, out
+    # A new incarnation starts afresh (as in Ray: state is not carried over).
+    assert "RESTARTED ON True 1" in out, out
+    assert "KILLED ActorDiedError" in out, out

@@ -2,6 +2,7 @@ package io.ray.engine.nodemanager;
 
 import com.google.protobuf.ByteString;
 import io.ray.engine.common.ResourceSet;
+import io.ray.engine.nodemanager.actors.LocalActor;
 import io.ray.engine.nodemanager.objects.ObjectDirectory;
 import io.ray.engine.nodemanager.workers.WorkerHandle;
 import io.ray.engine.rpc.TaskFinished;
@@ -65,4 +66,12 @@ interface ActorHost {
 
   /** Starts workers until the job's task pool is back at its prestart size. */
   void replenishPool(ByteString jobId);
+
+  // ---------------------------------------------------------------- actors on other nodes
+
+  /** Sends a ready call of an actor that lives on {@code node} there; false if it cannot go. */
+  boolean forwardCall(TaskRecord call, ByteString node);
+
+  /** Tells {@code node}, which hosts the actor, to end it (or, with restart, kill its worker). */
+  void endRemote(ByteString node, LocalActor<TaskRecord> actor, boolean noRestart);
 }

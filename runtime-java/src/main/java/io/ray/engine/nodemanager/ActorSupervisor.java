@@ -3,12 +3,14 @@ package io.ray.engine.nodemanager;
 import com.google.protobuf.ByteString;
 import io.ray.engine.common.Ids;
 import io.ray.engine.nodemanager.actors.LocalActor;
+import io.ray.engine.nodemanager.objects.ObjectDirectory;
 import io.ray.engine.nodemanager.workers.WorkerHandle;
 import io.ray.engine.rpc.ActorCreationSpec;
 import io.ray.engine.rpc.ActorInfo;
 import io.ray.engine.rpc.ActorState;
 import io.ray.engine.rpc.KillActor;
 import io.ray.engine.rpc.NodeMessage;
+import io.ray.engine.rpc.ObjectFormat;
 import io.ray.engine.rpc.TaskFinished;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -40,6 +42,12 @@ final class ActorSupervisor {
 
   /** Why an actor that is being stopped on purpose dies. */
   private final Map<ByteString, String> plannedDeaths = new HashMap<>();
+
+  /**
+   * Actors whose creation was forwarded to another node (spillback), by the node that hosts them:
+   * their calls are forwarded there in order, and that node's failure is their worker's death.
+   */
+  private final Map<ByteString, ByteString> remoteHosts = new HashMap<>();
 
   ActorSupervisor(ActorHost node) {
     this.node = node;
@@ -159,6 +167,22 @@ final class ActorSupervisor {
       }
       return;
     }
+    ByteString host = remoteHosts.get(actor.actorId);
+    if (host != null) {
+      for (TaskRecord r : actor.takeRunnable(c -> c.missingArgs == 0, TaskRecord::id)) {
+        if (!node.forwardCall(r, host)) {
+          actor.finished(r.id());
+          node.fail(
+              r,
+              "RaySystemError",
+              "The call "
+                  + r.spec.getName()
+                  + " cannot reach its actor on another node: arguments that hold ObjectRefs"
+                  + " do not cross nodes yet.");
+        }
+      }
+      return;
+    }
     WorkerHandle w = node.worker(actor.workerId());
     for (TaskRecord r : actor.takeRunnable(c -> c.missingArgs == 0, TaskRecord::id)) {
       r.worker = w;
@@ -202,6 +226,89 @@ final class ActorSupervisor {
     report(actor);
     node.storeReturns(done); // the lifetime object is ready: waiting calls go out
     pump(actor);
+  }
+
+  /**
+   * A forwarded creation or call ended on the node it was forwarded to, its returns stored here.
+   * After its creation the actor lives there: its "worker" is that node.
+   */
+  void forwardedEnded(TaskRecord r, ByteString host) {
+    LocalActor<TaskRecord> actor = r.actor;
+    if (!r.spec.hasActorCreation()) {
+      actor.finished(r.id());
+      node.finish(r);
+      return;
+    }
+    if (actor.state() == LocalActor.State.DEAD) {
+      node.endRemote(host, actor, true); // it ended while its creation ran there
+      return;
+    }
+    ObjectDirectory.Entry life = node.objects().get(Ids.returnId(r.id(), 1));
+    if (life != null && life.format() == ObjectFormat.ERROR) {
+      actor.forbidRestart();
+      actor.workerDied(
+          "The actor died because of an error raised in its creation task, "
+              + actor.className()
+              + ".__init__(), on node "
+              + Ids.hex(host)
+              + ".");
+      node.endRemote(host, actor, true);
+      died(actor);
+      return;
+    }
+    remoteHosts.put(actor.actorId, host);
+    actor.created(host);
+    LOG.info("actor {} lives on node {}", actor.className(), Ids.shortHex(host));
+    pump(actor);
+  }
+
+  /**
+   * The node hosting an actor (or running its creation) failed: for the actor, its worker died. A
+   * creation that never finished runs again (here or on another node).
+   */
+  void remoteHostLost(TaskRecord r, ByteString host, String why) {
+    LocalActor<TaskRecord> actor = r.actor;
+    if (r.spec.hasActorCreation()) {
+      if (actor.state() == LocalActor.State.DEAD) {
+        node.finish(r);
+      } else {
+        r.attempt++;
+        node.enqueue(r);
+      }
+      return;
+    }
+    if (!host.equals(remoteHosts.remove(actor.actorId))) {
+      return; // handled with the first call that failed
+    }
+    String cause =
+        "The actor died unexpectedly: the node hosting it ("
+            + Ids.hex(host)
+            + ") failed ("
+            + why
+            + ").";
+    for (TaskRecord lost : actor.workerDied(cause)) {
+      lost.forwardedTo = null; // its own failure, when it comes, is this one
+      if (lost.retriesLeft != 0 && actor.state() == LocalActor.State.RESTARTING) {
+        if (lost.retriesLeft > 0) {
+          lost.retriesLeft--;
+        }
+        actor.requeueFirst(lost.spec.getCallerId(), lost);
+      } else {
+        node.fail(lost, "ActorDiedError", deathMessage(actor, cause));
+      }
+    }
+    if (actor.state() == LocalActor.State.RESTARTING) {
+      LOG.info(
+          "restarting actor {} ({}): its node failed", actor.className(), Ids.hex(actor.actorId));
+      report(actor);
+      TaskRecord creation = node.task(actor.creation.getTaskId());
+      if (creation != null) {
+        creation.attempt++;
+        node.enqueue(creation);
+      }
+    } else {
+      died(actor);
+    }
   }
 
   /** The worker of an actor (or of its creation task) is gone. */
@@ -269,6 +376,10 @@ final class ActorSupervisor {
     }
     actor.forbidRestart();
     WorkerHandle w = workerOf(actor);
+    ByteString host = remoteHosts.remove(actor.actorId);
+    if (host != null) {
+      node.endRemote(host, actor, true);
+    }
     if (w != null) {
       plannedDeaths.putIfAbsent(actor.actorId, cause);
       node.retireWorker(w);
@@ -294,6 +405,11 @@ final class ActorSupervisor {
     }
     if (kill.getNoRestart()) {
       stop(actor, "The actor was killed by ray.kill().");
+      return;
+    }
+    ByteString host = remoteHosts.get(actor.actorId);
+    if (host != null) {
+      node.endRemote(host, actor, false); // its worker there dies, and it restarts there
       return;
     }
     WorkerHandle w = workerOf(actor);

@@ -126,4 +126,17 @@ final class NodeActorHost implements ActorHost {
   public void replenishPool(ByteString jobId) {
     replenish.accept(jobId);
   }
+
+  @Override
+  public boolean forwardCall(TaskRecord call, ByteString node) {
+    return scheduler.get().forwardActorCall(call, node);
+  }
+
+  @Override
+  public void endRemote(
+      ByteString node,
+      io.ray.engine.nodemanager.actors.LocalActor<TaskRecord> actor,
+      boolean noRestart) {
+    scheduler.get().endRemoteActor(node, actor, noRestart);
+  }
 }

@@ -175,6 +175,15 @@ public final class NodeManager implements AutoCloseable {
     transfers.serve(req, out);
   }
 
+  public void endForwardedActor(EndForwardedActorRequest req, Reply<EndForwardedActorReply> reply) {
+    onLoop(
+        reply,
+        () -> {
+          scheduler.endForwardedActor(req);
+          reply.ok(EndForwardedActorReply.getDefaultInstance());
+        });
+  }
+
   /** The peer that forwarded a task went away or cancelled it. */
   public void forwardCancelled(ByteString taskId) {
     loop.execute(() -> scheduler.forwardCancelled(taskId));

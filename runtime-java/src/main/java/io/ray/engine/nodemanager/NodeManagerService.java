@@ -112,6 +112,12 @@ public final class NodeManagerService extends NodeManagerServiceGrpc.NodeManager
   }
 
   @Override
+  public void endForwardedActor(
+      EndForwardedActorRequest req, StreamObserver<EndForwardedActorReply> out) {
+    node.endForwardedActor(req, Reply.of(out));
+  }
+
+  @Override
   public void pullObject(PullObjectRequest req, StreamObserver<ObjectChunk> out) {
     node.pullObject(req, (ServerCallStreamObserver<ObjectChunk>) out);
   }

@@ -5,6 +5,8 @@ import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.ray.engine.common.EventLoop;
+import io.ray.engine.rpc.EndForwardedActorReply;
+import io.ray.engine.rpc.EndForwardedActorRequest;
 import io.ray.engine.rpc.ForwardTaskReply;
 import io.ray.engine.rpc.ForwardTaskRequest;
 import io.ray.engine.rpc.NodeManagerServiceGrpc;
@@ -85,6 +87,23 @@ final class Spillback {
                       outcome.answered(r);
                     });
               }
+            });
+  }
+
+  /** Tells a peer to end an actor it hosts for this node (fire and forget: a lost node took it). */
+  void endActor(String address, EndForwardedActorRequest request) {
+    NodeManagerServiceGrpc.newStub(channels.get(address))
+        .endForwardedActor(
+            request,
+            new io.grpc.stub.StreamObserver<>() {
+              @Override
+              public void onNext(EndForwardedActorReply value) {}
+
+              @Override
+              public void onError(Throwable t) {}
+
+              @Override
+              public void onCompleted() {}
             });
   }
 

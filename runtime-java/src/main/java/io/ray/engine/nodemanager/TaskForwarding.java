@@ -3,9 +3,11 @@ package io.ray.engine.nodemanager;
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.ray.engine.common.Ids;
+import io.ray.engine.common.ResourceSet;
 import io.ray.engine.nodemanager.objects.EngineErrors;
 import io.ray.engine.nodemanager.objects.ObjectDirectory;
 import io.ray.engine.nodemanager.scheduling.ClusterView;
+import io.ray.engine.rpc.EndForwardedActorRequest;
 import io.ray.engine.rpc.ForwardTaskReply;
 import io.ray.engine.rpc.InlineObject;
 import io.ray.engine.rpc.NodeInfo;
@@ -47,6 +49,15 @@ final class TaskForwarding {
     void retryNow(TaskRecord r);
 
     void finish(TaskRecord r);
+
+    /** A forwarded task ended and its returns are here (an actor's creation or call, or not). */
+    void forwardedEnded(TaskRecord r, ByteString node);
+
+    /**
+     * The node running a forwarded actor creation or call failed; false for a plain task (it is
+     * then retried or failed here).
+     */
+    boolean forwardedLost(TaskRecord r, ByteString node, String why);
 
     void fail(TaskRecord r, String errorType, String message);
 
@@ -98,10 +109,44 @@ final class TaskForwarding {
       return false;
     }
     view.charge(node, r.demand);
+    r.forwardedDemand = r.demand;
     r.forwardedTo = node;
     LOG.debug("task {} spills to node {}", r.spec.getName(), Ids.shortHex(node));
     spillback.forward(peer.address(), spec, outcome(r, node));
     return true;
+  }
+
+  /**
+   * Sends a call of an actor that lives on {@code node} (created there by forwarding) to it, in the
+   * order calls are sent: one connection per peer, handled there in arrival order. False if the
+   * node is not in the view or the call's arguments cannot travel.
+   */
+  boolean forwardCall(TaskRecord call, ByteString node) {
+    ClusterView.Peer peer = view.peer(node);
+    TaskSpec spec = peer == null ? null : withTravellingArgs(call);
+    if (spec == null) {
+      return false;
+    }
+    call.forwardedDemand = ResourceSet.EMPTY;
+    call.forwardedTo = node;
+    spillback.forward(peer.address(), spec, outcome(call, node));
+    return true;
+  }
+
+  /** Tells the node hosting an actor to end it for good, or to restart it ({@code noRestart}). */
+  void endActor(ByteString node, ByteString actorId, ByteString lifetime, boolean noRestart) {
+    ClusterView.Peer peer = view.peer(node);
+    if (peer == null) {
+      return; // gone: the actor went with it, and its hold here with its view
+    }
+    spillback.endActor(
+        peer.address(),
+        EndForwardedActorRequest.newBuilder()
+            .setActorId(actorId)
+            .setFromNodeId(self)
+            .setLifetimeObjectId(lifetime)
+            .setNoRestart(noRestart)
+            .build());
   }
 
   /** Cancels a forwarded task at its peer; its failure then ends it here. */
@@ -116,9 +161,15 @@ final class TaskForwarding {
    */
   private TaskSpec travelling(TaskRecord r) {
     TaskSpec spec = r.spec;
-    if (spec.hasActorCreation() || spec.hasActorTask() || !spec.getLeaseId().isEmpty()) {
+    if (spec.hasActorTask() || !spec.getLeaseId().isEmpty()) {
       return null;
     }
+    return withTravellingArgs(r);
+  }
+
+  /** The spec with its arguments as they travel; null if one cannot (an error, or holds refs). */
+  private TaskSpec withTravellingArgs(TaskRecord r) {
+    TaskSpec spec = r.spec;
     TaskSpec.Builder b = spec.toBuilder().setAttempt(r.attempt);
     for (int i = 0; i < spec.getArgsCount(); i++) {
       TaskArg arg = spec.getArgs(i);
@@ -152,6 +203,11 @@ final class TaskForwarding {
         if (!settled(r, node)) {
           return;
         }
+        if (!reply.getRejected().isEmpty() && r.isActorCall()) {
+          // The node hosting the actor no longer serves it (it is leaving, or lost the job).
+          nodeFailed(r, node, Status.UNAVAILABLE.withDescription(reply.getRejected()));
+          return;
+        }
         if (!reply.getRejected().isEmpty()) {
           LOG.debug(
               "node {} refused {}: {}", Ids.shortHex(node), r.spec.getName(), reply.getRejected());
@@ -173,7 +229,8 @@ final class TaskForwarding {
 
   /** The forwarding of {@code r} to {@code node} is over; true if the record still waits on it. */
   private boolean settled(TaskRecord r, ByteString node) {
-    view.discharge(node, r.demand);
+    view.discharge(node, r.forwardedDemand);
+    r.forwardedDemand = ResourceSet.EMPTY;
     if (!tasks.current(r) || !node.equals(r.forwardedTo)) {
       return false; // ended here meanwhile (its job ended)
     }
@@ -193,7 +250,7 @@ final class TaskForwarding {
           if (lost[0]) {
             nodeFailed(r, node, Status.UNAVAILABLE.withDescription("a return was lost"));
           } else {
-            tasks.finish(r);
+            tasks.forwardedEnded(r, node);
           }
         };
     for (ObjectValue v : reply.getReturnsList()) {
@@ -221,6 +278,9 @@ final class TaskForwarding {
       return;
     }
     view.backOff(node, System.currentTimeMillis(), ClusterView.FAILED_BACK_OFF_MS);
+    if (tasks.forwardedLost(r, node, String.valueOf(status.getCode()))) {
+      return;
+    }
     if (r.retriesLeft != 0) {
       LOG.info(
           "retrying task {}: node {} failed ({})",
@@ -313,6 +373,11 @@ final class TaskForwarding {
     Runnable answer =
         () -> {
           ForwardTaskReply.Builder b = ForwardTaskReply.newBuilder();
+          if (spec.hasActorCreation()) {
+            // The actor lives here now: its lifetime object stays, held for the node that owns
+            // it, until that node ends the actor (EndForwardedActor) or leaves the cluster.
+            objects.addClientRef(ids.get(0), from, 1);
+          }
           for (ByteString id : ids) {
             ObjectDirectory.Entry e = objects.get(id);
             if (e != null && e.inArena() && e.nested().isEmpty()) {

@@ -35,6 +35,9 @@ final class TaskRecord {
   /** The peer node this task was forwarded to and runs on (spillback); null if none. */
   ByteString forwardedTo;
 
+  /** What this node charged to the peer's room for it (empty for an actor call). */
+  ResourceSet forwardedDemand = ResourceSet.EMPTY;
+
   /** Whether a peer node forwarded this task here (it is not forwarded again). */
   boolean fromPeer;
 

@@ -700,6 +700,47 @@ final class TaskScheduler implements TaskForwarding.Tasks {
   // TaskForwarding.Tasks: what a forwarded task's end does here.
 
   @Override
+  public void forwardedEnded(TaskRecord r, ByteString node) {
+    if (r.actor == null) {
+      finish(r);
+    } else {
+      actors.forwardedEnded(r, node);
+    }
+  }
+
+  @Override
+  public boolean forwardedLost(TaskRecord r, ByteString node, String why) {
+    if (r.actor == null) {
+      return false;
+    }
+    actors.remoteHostLost(r, node, why);
+    return true;
+  }
+
+  /** Sends a call of an actor that lives on {@code node} there; false if it cannot travel. */
+  boolean forwardActorCall(TaskRecord call, ByteString node) {
+    return forwarding.forwardCall(call, node);
+  }
+
+  /** Ends (or, with restart, restarts) an actor that lives on {@code node}. */
+  void endRemoteActor(ByteString node, LocalActor<TaskRecord> actor, boolean noRestart) {
+    forwarding.endActor(
+        node, actor.actorId, Ids.returnId(actor.creation.getTaskId(), 1), noRestart);
+  }
+
+  /** The node that forwarded an actor's creation here ends the actor, or restarts it. */
+  void endForwardedActor(EndForwardedActorRequest req) {
+    actors.kill(
+        KillActor.newBuilder()
+            .setActorId(req.getActorId())
+            .setNoRestart(req.getNoRestart())
+            .build());
+    if (req.getNoRestart()) {
+      objects.addClientRef(req.getLifetimeObjectId(), req.getFromNodeId(), -1);
+    }
+  }
+
+  @Override
   public boolean current(TaskRecord r) {
     return tasks.get(r.id()) == r;
   }
