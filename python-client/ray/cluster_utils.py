@@ -14,6 +14,7 @@ import signal
 import time
 from typing import Dict, List, Optional
 
+from ray._private import auth
 from ray._private import node as node_mod
 
 # add_node's keyword arguments that this runtime's nodes take (Ray's names).
@@ -75,6 +76,7 @@ class Cluster:
         if connect and not initialize_head:
             raise ValueError("Cluster(connect=True) needs initialize_head=True: there is no head to connect to")
         self.head_node: Optional[ClusterNode] = None
+        self._token: Optional[str] = None
         self.worker_nodes: List[ClusterNode] = []
         self.connected = False
         if shutdown_at_exit:
@@ -102,7 +104,10 @@ class Cluster:
                 f"it takes {', '.join(sorted(_NODE_ARGS))}"
             )
         head = self.head_node is None
+        if head:
+            self._token = (os.environ.get(auth.TOKEN_ENV) or auth.new_token()) if auth.enabled() else None
         process = node_mod.start_node(
+            token=self._token,
             head=head,
             session_dir=node_mod.new_session_dir(),
             num_cpus=node_args.get("num_cpus"),
@@ -118,6 +123,9 @@ class Cluster:
         node = ClusterNode(process, head)
         if head:
             self.head_node = node
+            if self._token:
+                # ray.init(address=cluster.address) in this process or another finds it there.
+                auth.record_token(node_mod.TEMP_ROOT, node.address, self._token)
         else:
             self.worker_nodes.append(node)
             if wait:
@@ -128,6 +136,7 @@ class Cluster:
         """Stops a node (SIGKILL when not graceful, as a machine that dies)."""
         if node is self.head_node:
             self.head_node = None
+            auth.forget_token(node_mod.TEMP_ROOT, node.address)
         elif node in self.worker_nodes:
             self.worker_nodes.remove(node)
         else:
@@ -148,6 +157,7 @@ class Cluster:
         from ray.rpc import control_service_pb2 as control
 
         wanted = {n.node_id for n in self.list_all_nodes()}
+        auth.use(self._token)
         probe = GrpcTransport(self.address, self.address)
         try:
             deadline = time.monotonic() + timeout

@@ -296,6 +296,17 @@ class ActorUnschedulableError(RayError):
         return f"The actor is not schedulable: {self.error_message}"
 
 
+class AuthenticationError(RayError):
+    """The cluster refused this process: its authentication token is missing or wrong."""
+
+    def __init__(self, message: str = ""):
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self):
+        return self.message
+
+
 class RaySystemTimeoutError(RayError, TimeoutError):
     """An engine-side operation timed out."""
 
@@ -345,4 +356,5 @@ __all__ = [
     "NodeDiedError",
     "TaskUnschedulableError",
     "ActorUnschedulableError",
+    "AuthenticationError",
 ]

@@ -361,3 +361,93 @@ def test_an_actor_created_on_another_node_serves_calls_and_restarts_when_its_nod
     # A new incarnation starts afresh (as in Ray: state is not carried over).
     assert "RESTARTED ON True 1" in out, out
     assert "KILLED ActorDiedError" in out, out
+
+
+def test_only_members_get_in_and_files_are_the_users_alone(cluster):
+    """The cluster `ray start` made has a token: a driver or node without it (or with a wrong one)
+    is refused with a clear error, a raw gRPC call too; the token file, the session directories
+    and the arenas are this user's alone."""
+    import grpc
+
+    from ray._private.transport import CONTROL_SERVICE
+
+    env = {**cluster["env"], "RAY_AUTH_TOKEN": "not-the-token"}
+    script = cluster["tmp"] / "intruder.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import ray
+            try:
+                ray.init()
+            except ray.exceptions.AuthenticationError as e:
+                print("REFUSED", "RAY_AUTH_TOKEN" in str(e))
+            """
+        )
+    )
+    result = run_script(script, env=env, timeout=60)
+    assert "REFUSED True" in result.stdout, result.stdout + result.stderr
+
+    joined = subprocess.run(
+        [RAY, "start", "--address", cluster["address"], "--node-ip-address", "127.0.0.4", "--num-cpus", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert joined.returncode != 0
+    assert "token" in joined.stderr.lower(), joined.stderr
+    recorded = json.loads((cluster["tmp"] / "ray_nodes.json").read_text())
+    assert len(recorded) == 3, "the refused node is not recorded (and is gone)"
+
+    with grpc.insecure_channel(cluster["address"]) as channel:
+        call = channel.unary_unary("/" + CONTROL_SERVICE + "GetAllNodes")
+        try:
+            call(b"", timeout=10)
+            raise AssertionError("a call without the token was served")
+        except grpc.RpcError as e:
+            assert e.code() == grpc.StatusCode.UNAUTHENTICATED
+
+    tmp = cluster["tmp"]
+    assert (tmp / "ray_auth_token").stat().st_mode & 0o777 == 0o600
+    sessions = [p for p in tmp.iterdir() if p.name.startswith("session_2")]
+    assert sessions and all(p.stat().st_mode & 0o777 == 0o700 for p in sessions)
+    arenas = _arenas([int(p) for p in recorded])
+    assert len(arenas) == 3
+    assert all(os.stat(f"/dev/shm/{a}").st_mode & 0o777 == 0o600 for a in arenas)
+
+
+def test_an_embedded_cluster_listens_on_loopback_only(tmp_path):
+    script = tmp_path / "embedded.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import json, os
+            import psutil
+            import ray
+            ray.init(num_cpus=1)
+
+            @ray.remote
+            class A:
+                def pid(self):
+                    return os.getpid()
+
+            a = A.remote()
+            worker = ray.get(a.pid.remote())
+            ray.get(a.pid.remote())  # a second call: the driver now pushes straight to the worker
+            node = [p for p in psutil.Process().children() if "NodeMain" in " ".join(p.cmdline())][0]
+            listening = []
+            for pid in (node.pid, worker):
+                for c in psutil.Process(pid).net_connections(kind="inet"):
+                    if c.status == psutil.CONN_LISTEN:
+                        # Java binds IPv4-mapped IPv6 sockets: ::ffff:127.0.0.1 is 127.0.0.1.
+                        listening.append(c.laddr.ip.removeprefix("::ffff:"))
+            print("LISTENING", json.dumps(sorted(set(listening))), len(listening))
+            """
+        )
+    )
+    result = run_script(script, env={"RAY_TMPDIR": str(tmp_path)}, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    m = re.search(r"LISTENING (\[.*\]) (\d+)", result.stdout)
+    assert m, result.stdout
+    assert json.loads(m.group(1)) == ["127.0.0.1"]
+    assert int(m.group(2)) >= 2  # the node manager and the worker's push server at least

@@ -13,9 +13,9 @@ import threading
 from typing import Any, Dict, List, Optional
 
 from ray import exceptions
-from ray._private import context, ids
+from ray._private import auth, context, ids
 from ray._private import runtime_env as runtime_env_mod
-from ray._private.node import NodeProcess, new_session_dir, start_node
+from ray._private.node import TEMP_ROOT, NodeProcess, new_session_dir, start_node
 from ray._private.object_ref import ObjectRef
 from ray._private.outbox import Outbox, stream_messages
 from ray._private.session import DRIVER_MODE, WORKER_MODE, Session, anonymous_namespace
@@ -167,7 +167,10 @@ def init(
         node: Optional[NodeProcess] = None
         if address is None:
             session_dir = new_session_dir()
+            token = (os.environ.get(auth.TOKEN_ENV) or auth.new_token()) if auth.enabled() else None
+            auth.use(token)
             node = start_node(
+                token=token,
                 head=True,
                 session_dir=session_dir,
                 num_cpus=num_cpus if num_cpus is not None else _default_cpus(),
@@ -189,6 +192,7 @@ def init(
             if object_store_memory is not None:
                 raise ValueError("When connecting to an existing cluster, object_store_memory must not be provided.")
             control_address = address
+            auth.use(auth.find_token(TEMP_ROOT, control_address) if auth.enabled() else None)
             logger.info("Connecting to existing Ray cluster at address: %s...", control_address)
             node_manager_address = _local_node_manager(control_address)
         try:
@@ -302,6 +306,8 @@ def _local_node_manager(control_address: str) -> str:
                 "ray.rpc.ControlService/GetAllNodes", control.GetAllNodesRequest(), control.GetAllNodesReply, timeout=10
             )
         except exceptions.RaySystemError as e:
+            if getattr(e, "code", None) == "UNAUTHENTICATED":
+                raise exceptions.AuthenticationError(str(e)) from None
             raise ConnectionError(f"Could not connect to the Ray cluster at {control_address}: {e}") from None
     finally:
         probe.close()

@@ -34,7 +34,7 @@ from typing import Callable, Dict, List, Optional
 
 import grpc
 
-from ray._private import ids
+from ray._private import auth, ids
 from ray._private.transport import _CHANNEL_OPTIONS
 from ray._private.waits import Pulse, until_none
 from ray.rpc import common_pb2 as common
@@ -105,7 +105,7 @@ class _PushStream:
             call.cancel()
 
     def _open(self):
-        self._channel = grpc.insecure_channel(self.address, options=_CHANNEL_OPTIONS)
+        self._channel = auth.channel(self.address, _CHANNEL_OPTIONS)
         method = self._channel.stream_stream(
             PUSH_STREAM_METHOD, request_serializer=_identity, response_deserializer=_identity
         )

@@ -122,6 +122,9 @@ def python_worker_config() -> Dict:
 def new_session_dir() -> str:
     now = datetime.datetime.now().strftime("%Y-%m-%d_%H-%M-%S_%f")
     path = os.path.join(TEMP_ROOT, f"session_{now}_{os.getpid()}")
+    # Logs, the token and the workers' configuration: this user's alone.
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    os.chmod(path, 0o700)
     os.makedirs(os.path.join(path, "logs"), exist_ok=True)
     latest = os.path.join(TEMP_ROOT, "session_latest")
     try:
@@ -184,7 +187,10 @@ def start_node(
     node_ip: str = "127.0.0.1",
     parent_pid: Optional[int] = None,
     detach: bool = False,
+    token: Optional[str] = None,
 ) -> NodeProcess:
+    """Starts a node process; ``token`` is the cluster's (the node and its workers present it
+    and require it, see ray/_private/auth.py)."""
     jars = jar_directory()
     config_path = os.path.join(session_dir, f"python_worker_{os.getpid()}_{time.monotonic_ns()}.json")
     with open(config_path, "w") as f:
@@ -229,6 +235,7 @@ def start_node(
             # its parent driver exits, or when asked.
             start_new_session=True,
             close_fds=True,
+            env=_node_environment(token),
         )
     finally:
         log.close()
@@ -236,6 +243,14 @@ def start_node(
     if detach:
         process.stdout.close()
     return NodeProcess(process, info, session_dir)
+
+
+def _node_environment(token: Optional[str]) -> Dict[str, str]:
+    env = dict(os.environ)
+    env.pop("RAY_AUTH_TOKEN", None)
+    if token:
+        env["RAY_AUTH_TOKEN"] = token
+    return env
 
 
 def _await_ready(process: subprocess.Popen, log_path: str) -> Dict:

@@ -16,6 +16,7 @@ from typing import Optional
 
 import grpc
 
+from ray._private import auth
 from ray.exceptions import RaySystemError
 
 MAX_MESSAGE_BYTES = 512 << 20
@@ -33,7 +34,13 @@ class TransportError(RaySystemError):
     def __init__(self, code: str, details: str, address: str = ""):
         self.code = code
         self.details = details
-        if code == "UNAVAILABLE":
+        if code == "UNAUTHENTICATED":
+            text = (
+                f"The Ray cluster{' at ' + address if address else ''} refused this process: its "
+                f"authentication token is missing or wrong. Give the cluster's token with RAY_AUTH_TOKEN "
+                f"(`ray get-auth-token` on the head's machine prints it). ({details})"
+            )
+        elif code == "UNAVAILABLE":
             text = (
                 f"Lost the connection to the Ray node{' at ' + address if address else ''}: it has stopped or "
                 f"cannot be reached. Call ray.shutdown() and ray.init() to start again. ({details})"
@@ -95,12 +102,10 @@ class GrpcTransport:
     def __init__(self, node_manager_address: str, control_address: str):
         self.node_manager_address = node_manager_address
         self.control_address = control_address
-        self._nm = grpc.insecure_channel(node_manager_address, options=_CHANNEL_OPTIONS)
+        self._nm = auth.channel(node_manager_address, _CHANNEL_OPTIONS)
         # The head's node-manager port serves the control service too.
         self._control = (
-            self._nm
-            if control_address == node_manager_address
-            else grpc.insecure_channel(control_address, options=_CHANNEL_OPTIONS)
+            self._nm if control_address == node_manager_address else auth.channel(control_address, _CHANNEL_OPTIONS)
         )
         self._methods = {}
 

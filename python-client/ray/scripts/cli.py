@@ -14,6 +14,7 @@ import sys
 import time
 from typing import List, Optional
 
+from ray._private import auth
 from ray._private import node as node_mod
 
 CURRENT_CLUSTER = os.path.join(node_mod.TEMP_ROOT, "ray_current_cluster")
@@ -45,9 +46,25 @@ def cmd_start(args) -> int:
     if resources is not None and not isinstance(resources, dict):
         print("ray start: --resources must be a JSON object, e.g. '{\"slot\": 2}'", file=sys.stderr)
         return 2
+    token = None
+    if auth.enabled():
+        if args.head:
+            token = os.environ.get(auth.TOKEN_ENV) or auth.new_token()
+        else:
+            token = auth.find_token(node_mod.TEMP_ROOT, args.address)
+            if token is None:
+                print(
+                    "ray start: no token for the cluster at "
+                    f"{args.address}: set RAY_AUTH_TOKEN to its token (`ray get-auth-token` on the "
+                    "head's machine prints it), or RAY_AUTH_MODE=disabled on every node if the "
+                    "cluster runs without one.",
+                    file=sys.stderr,
+                )
+                return 1
     session_dir = node_mod.new_session_dir()
     try:
         node = node_mod.start_node(
+            token=token,
             head=args.head,
             session_dir=session_dir,
             num_cpus=args.num_cpus,
@@ -63,6 +80,10 @@ def cmd_start(args) -> int:
         print(f"ray start: {e}", file=sys.stderr)
         return 1
     _record_node(node.process.pid, node.info)
+    if args.head and token:
+        auth.write_token(os.path.join(session_dir, "auth_token"), token)
+        auth.write_token(auth.token_file(node_mod.TEMP_ROOT), token)
+        auth.record_token(node_mod.TEMP_ROOT, node.control_address, token)
     if args.head:
         with open(CURRENT_CLUSTER, "w") as f:
             f.write(node.control_address)
@@ -98,12 +119,26 @@ def cmd_stop(args) -> int:
                 os.remove(arena)
             except OSError:
                 pass
-    for path in (NODES_FILE, CURRENT_CLUSTER):
+    for info in nodes.values():
+        if isinstance(info, dict) and info.get("control_address"):
+            auth.forget_token(node_mod.TEMP_ROOT, info["control_address"])
+    for path in (NODES_FILE, CURRENT_CLUSTER, auth.token_file(node_mod.TEMP_ROOT)):
         try:
             os.remove(path)
         except OSError:
             pass
     print(f"Stopped {len(pids)} Ray node process(es).")
+    return 0
+
+
+def cmd_get_auth_token(args) -> int:
+    token = auth.find_token(node_mod.TEMP_ROOT)
+    if token is None:
+        print(
+            "ray get-auth-token: no cluster token on this machine (start one with `ray start --head`).", file=sys.stderr
+        )
+        return 1
+    print(token)
     return 0
 
 
@@ -202,6 +237,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     stop.add_argument("--grace-period", type=float, default=15)
     stop.add_argument("-f", "--force", action="store_true", help="kill the nodes at once (SIGKILL)")
     stop.set_defaults(run=cmd_stop)
+
+    get_token = sub.add_parser("get-auth-token", help="print the token of the cluster started on this machine")
+    get_token.set_defaults(run=cmd_get_auth_token)
 
     status = sub.add_parser("status", help="show nodes and resource use")
     status.add_argument("--address")

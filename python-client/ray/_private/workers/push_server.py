@@ -26,6 +26,8 @@ from typing import Dict, Set
 
 import grpc
 
+from ray._private import auth
+
 PUSH_STREAM_METHOD = "/ray.rpc.CoreWorkerService/PushStream"
 # Streams served at once (each holds a pool thread while open). A worker's callers are its
 # job's drivers and, later, other workers: a few, rarely dozens.
@@ -37,6 +39,7 @@ _END = None
 
 class PushServer:
     def __init__(self, link, host: str):
+        token = auth.process_token()
         self._link = link
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -48,6 +51,7 @@ class PushServer:
             futures.ThreadPoolExecutor(max_workers=MAX_STREAMS, thread_name_prefix="ray-push"),
             handlers=(_Handler(self),),
             maximum_concurrent_rpcs=MAX_STREAMS,
+            interceptors=[auth.RefuseWithoutToken(token)] if token else None,
             options=[("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1)],
         )
         port = self._server.add_insecure_port(f"{host}:0")

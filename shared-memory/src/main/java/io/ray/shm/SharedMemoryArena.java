@@ -4,6 +4,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import net.openhft.chronicle.bytes.BytesStore;
 import net.openhft.chronicle.bytes.MappedBytes;
 import net.openhft.chronicle.bytes.MappedFile;
@@ -46,7 +47,9 @@ public final class SharedMemoryArena implements AutoCloseable {
     if (capacity < ArenaLayout.DATA_START + ArenaLayout.ALIGNMENT) {
       throw new IllegalArgumentException("arena capacity too small: " + capacity);
     }
-    Files.createFile(path);
+    // Only this user's processes map it (Ray's object store is the user's alone too).
+    Files.createFile(
+        path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     MappedBytes mapping;
     try {
       mapping = MappedBytes.singleMappedBytes(path.toFile(), capacity);

@@ -7,6 +7,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.util.MutableHandlerRegistry;
+import io.ray.engine.common.ClusterToken;
 import io.ray.engine.common.EventLoop;
 import io.ray.engine.common.Ids;
 import io.ray.engine.common.ResourceSet;
@@ -94,6 +95,10 @@ public final class NodeMain {
       LOG.info("removed arena {} left by a dead node", stale);
     }
     String ip = options.nodeIp();
+    ClusterToken token = ClusterToken.fromEnvironment();
+    if (!token.enabled()) {
+      LOG.warn("token authentication is off (RAY_AUTH_MODE=disabled, or no RAY_AUTH_TOKEN)");
+    }
 
     String controlAddress;
     if (options.head()) {
@@ -103,6 +108,7 @@ public final class NodeMain {
               .maxInboundMessageSize(MAX_MESSAGE_BYTES)
               // Handlers only post to the service's loop: run them on the I/O thread, no hop.
               .directExecutor()
+              .intercept(token.serverInterceptor())
               .addService(controlService)
               .build()
               .start();
@@ -116,6 +122,7 @@ public final class NodeMain {
             .usePlaintext()
             .directExecutor()
             .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+            .intercept(token.clientInterceptor())
             .build();
     controlClient = new ControlClient(controlAddress, controlChannel);
 
@@ -132,6 +139,7 @@ public final class NodeMain {
             .channelType(IoGroups.serverChannelType())
             .maxInboundMessageSize(MAX_MESSAGE_BYTES)
             .directExecutor()
+            .intercept(token.serverInterceptor())
             .fallbackHandlerRegistry(registry)
             .build()
             .start();

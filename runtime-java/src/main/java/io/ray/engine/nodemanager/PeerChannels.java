@@ -2,6 +2,7 @@ package io.ray.engine.nodemanager;
 
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.ray.engine.common.ClusterToken;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +17,9 @@ final class PeerChannels implements AutoCloseable {
 
   private final ConcurrentMap<String, ManagedChannel> channels = new ConcurrentHashMap<>();
 
+  /** Calls to other nodes carry this process's cluster token. */
+  private final ClusterToken token = ClusterToken.fromEnvironment();
+
   ManagedChannel get(String address) {
     return channels.computeIfAbsent(
         address,
@@ -26,6 +30,7 @@ final class PeerChannels implements AutoCloseable {
                 .maxInboundMessageSize(Integer.MAX_VALUE)
                 // Object chunks are 4 MiB: a window of several lets a pull keep two in flight.
                 .flowControlWindow(FLOW_CONTROL_WINDOW)
+                .intercept(token.clientInterceptor())
                 .build());
   }
 

@@ -49,9 +49,9 @@ import org.slf4j.LoggerFactory;
  * back a task's lease (dispatch, finish, retry, cancel, a worker's death, a job's end) is here, so
  * the lease invariant can be checked by reading one file. What does not touch the ledger (the
  * forwarding itself, the direct-call leases) lives in its own classes; the ~150 lines of glue to
- * {@link TaskForwarding} (spill, node affinity, forwarded tasks' ends) stay here because they
- * move tasks in and out of the queue. Splitting the queue into its own class is the next step
- * if this grows.
+ * {@link TaskForwarding} (spill, node affinity, forwarded tasks' ends) stay here because they move
+ * tasks in and out of the queue. Splitting the queue into its own class is the next step if this
+ * grows.
  */
 final class TaskScheduler implements TaskForwarding.Tasks {
   private static final Logger LOG = LoggerFactory.getLogger(TaskScheduler.class);
