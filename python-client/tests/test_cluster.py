@@ -451,3 +451,51 @@ def test_an_embedded_cluster_listens_on_loopback_only(tmp_path):
     assert m, result.stdout
     assert json.loads(m.group(1)) == ["127.0.0.1"]
     assert int(m.group(2)) >= 2  # the node manager and the worker's push server at least
+
+
+def test_a_driver_of_another_job_cannot_read_this_jobs_objects_by_a_made_up_ref(cluster):
+    owner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                """
+                import sys
+                import numpy as np
+                import ray
+                ray.init()
+                small = ray.put("secret")
+                large = ray.put(np.arange(1 << 20))
+                print(small.hex(), large.hex(), flush=True)
+                sys.stdin.readline()
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=cluster["env"],
+    )
+    try:
+        small, large = owner.stdout.readline().split()
+        out = _driver(
+            cluster,
+            f"""
+            import ray
+            ray.init()
+            for name, hex_id in (("small", "{small}"), ("large", "{large}")):
+                try:
+                    value = ray.get(ray.ObjectRef(bytes.fromhex(hex_id)), timeout=30)
+                    print(name, "READ", type(value).__name__)
+                except ray.exceptions.ObjectLostError as e:
+                    print(name, "REFUSED", "another job" in str(e))
+            mine = ray.put("mine")
+            print("OWN", ray.get(ray.ObjectRef(mine.binary())))
+            """,
+        )
+    finally:
+        owner.stdin.close()
+        owner.wait(timeout=60)
+    assert "small REFUSED True" in out, out
+    assert "large REFUSED True" in out, out
+    assert "OWN mine" in out, out

@@ -12,7 +12,7 @@ TASK_ID_SIZE = 24
 OBJECT_ID_SIZE = 28
 UNIQUE_ID_SIZE = 28
 
-_put_prefix = os.urandom(TASK_ID_SIZE)
+_put_prefix = os.urandom(TASK_ID_SIZE - JOB_ID_SIZE)
 _put_counter = itertools.count(1)
 
 
@@ -26,9 +26,10 @@ def return_id(task_id: bytes, index: int) -> bytes:
     return task_id + struct.pack("<I", index)
 
 
-def new_put_id() -> bytes:
-    """A fresh id for ray.put: a per-process prefix and a counter with the top bit set."""
-    return _put_prefix + struct.pack("<I", 0x80000000 | (next(_put_counter) & 0x7FFFFFFF))
+def new_put_id(job_id: bytes) -> bytes:
+    """A fresh id for ray.put: a per-process prefix, the job's id (as in a task id, so the node
+    knows whose object it is), and a counter with the top bit set."""
+    return _put_prefix + job_id + struct.pack("<I", 0x80000000 | (next(_put_counter) & 0x7FFFFFFF))
 
 
 def new_unique_id() -> bytes:

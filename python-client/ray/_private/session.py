@@ -126,7 +126,7 @@ class Session:
 
     def put_serialized(self, sobj) -> ObjectRef:
         """Stores an already serialized value; the returned ref is this process's."""
-        object_id = ids.new_put_id()
+        object_id = ids.new_put_id(self.job_id)
         if sobj.size <= self.max_inline_bytes:
             # No round trip: the value travels in this process's next ops message, ordered
             # with its submissions; reads fence on it like on a submission.

@@ -37,6 +37,19 @@ public final class Ids {
             ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(index).array()));
   }
 
+  /** A fresh task id of {@code jobId}'s: random bytes, then the job's id (as clients make them). */
+  public static ByteString newTaskId(ByteString jobId) {
+    return random(TASK_ID_SIZE - JOB_ID_SIZE).concat(jobId);
+  }
+
+  /**
+   * The job an object belongs to: an object id is a task id (whose last four bytes are its job's
+   * id) and an index; a put's "task id" is its process's prefix and its job's id.
+   */
+  public static ByteString jobOfObject(ByteString objectId) {
+    return objectId.substring(TASK_ID_SIZE - JOB_ID_SIZE, TASK_ID_SIZE);
+  }
+
   public static String hex(ByteString id) {
     return HEX.formatHex(id.toByteArray());
   }

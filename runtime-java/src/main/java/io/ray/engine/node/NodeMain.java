@@ -81,6 +81,13 @@ public final class NodeMain {
       ready.flush();
     } catch (Throwable t) {
       LOG.error("node failed to start", t);
+      // Whatever it made (its arena file, its workers, its ports) goes with it: a node refused
+      // by the cluster (a wrong token) leaves nothing behind.
+      try {
+        node.stop();
+      } catch (Throwable cleanup) {
+        LOG.warn("cleaning up after a failed start: {}", cleanup.toString());
+      }
       System.err.flush();
       Runtime.getRuntime().halt(1);
     }

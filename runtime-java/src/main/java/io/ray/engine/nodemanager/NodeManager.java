@@ -111,6 +111,11 @@ public final class NodeManager implements AutoCloseable {
                 scheduler.unblocked(client);
               }
             });
+    objectRequests.useDrivers(
+        client -> {
+          JobTable.Driver d = jobs.driver(client);
+          return d == null ? null : d.jobId();
+        });
     this.scheduler =
         new TaskScheduler(
             config,
@@ -276,6 +281,7 @@ public final class NodeManager implements AutoCloseable {
             return;
           }
           releaseParked(clientId);
+          objectRequests.forget(clientId);
           objects.dropClient(clientId);
           actors.ownerGone(clientId);
           scheduler.ownerGone(clientId);

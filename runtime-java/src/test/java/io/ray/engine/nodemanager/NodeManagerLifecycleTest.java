@@ -525,7 +525,7 @@ class NodeManagerLifecycleTest {
 
   private TaskSpec task(String name, double cpus, int maxRetries) {
     return TaskSpec.newBuilder()
-        .setTaskId(Ids.random(Ids.TASK_ID_SIZE))
+        .setTaskId(Ids.newTaskId(JOB))
         .setJobId(JOB)
         .setCallerId(DRIVER)
         .setFunction(FunctionDescriptor.newBuilder().setFunctionId(ByteString.copyFromUtf8(name)))

@@ -65,6 +65,11 @@ public final class JobTable {
     drivers.put(d.clientId(), d);
   }
 
+  /** The attached driver with this client id, or null (a worker, or gone). */
+  public Driver driver(ByteString clientId) {
+    return drivers.get(clientId);
+  }
+
   /** Removes a driver; null if it was not attached. */
   public Driver detach(ByteString clientId) {
     return drivers.remove(clientId);

@@ -21,7 +21,11 @@ import io.ray.engine.rpc.WaitObjectsRequest;
 import io.ray.shm.Allocator;
 import io.ray.shm.SharedMemoryArena;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -39,6 +43,19 @@ public final class ObjectRequests {
 
     void unblocked(ByteString client);
   }
+
+  /** The job of a client that is a driver; null for a worker (which runs any job's calls). */
+  public interface Drivers {
+    ByteString jobOf(ByteString client);
+  }
+
+  private Drivers drivers = client -> null;
+
+  /**
+   * Refs each driver was handed inside values this node served it: a driver reads objects of its
+   * own job (an object id carries its job's id) and those, never another job's by a made-up id.
+   */
+  private final Map<ByteString, Set<ByteString>> handedOut = new HashMap<>();
 
   private final EventLoop loop;
   private final ObjectDirectory objects;
@@ -61,6 +78,24 @@ public final class ObjectRequests {
   public void get(GetObjectsRequest req, Reply<GetObjectsReply> reply) {
     ByteString client = req.getClientId();
     List<ByteString> ids = req.getObjectIdsList();
+    ByteString notOurs = firstForbidden(client, ids);
+    if (notOurs != null) {
+      reply.ok(
+          GetObjectsReply.newBuilder()
+              .setFailed(true)
+              .addObjects(
+                  ObjectValue.newBuilder()
+                      .setObjectId(notOurs)
+                      .setInline(
+                          EngineErrors.of(
+                              "ObjectLostError",
+                              "Failed to retrieve object "
+                                  + Ids.hex(notOurs)
+                                  + ": it belongs to another job, and this driver was not"
+                                  + " handed a reference to it.")))
+              .build());
+      return;
+    }
     List<ObjectDirectory.Entry> pending = pendingOf(ids);
     boolean failedAlready = pending.size() < ids.size() && anyReadyError(ids);
     awaitReady(
@@ -80,6 +115,8 @@ public final class ObjectRequests {
   public void await(WaitObjectsRequest req, Reply<WaitObjectsReply> reply) {
     List<ByteString> ids = req.getObjectIdsList();
     List<ObjectDirectory.Entry> pending = pendingOf(ids);
+    // Another job's objects count as ready, as unknown ones do: a get of them then fails.
+    pending.removeIf(e -> firstForbidden(req.getClientId(), List.of(e.id)) != null);
     int needed = req.getNumReady() - (ids.size() - pending.size());
     awaitReady(
         req.getClientId(),
@@ -140,6 +177,33 @@ public final class ObjectRequests {
     arena.seal(e.payloadOffset());
     objects.seal(req.getObjectId(), req.getClientId());
     reply.ok(SealObjectReply.getDefaultInstance());
+  }
+
+  /** Tells apart drivers (they read their own job's objects only) from workers. */
+  public void useDrivers(Drivers drivers) {
+    this.drivers = drivers;
+  }
+
+  /** A client left: what it was handed goes with it. */
+  public void forget(ByteString client) {
+    handedOut.remove(client);
+  }
+
+  /** The first of {@code ids} a driver may not read (another job's, not handed to it); or null. */
+  private ByteString firstForbidden(ByteString client, List<ByteString> ids) {
+    ByteString job = drivers.jobOf(client);
+    if (job == null) {
+      return null;
+    }
+    Set<ByteString> handed = handedOut.getOrDefault(client, Set.of());
+    for (ByteString id : ids) {
+      if (id.size() == Ids.OBJECT_ID_SIZE
+          && !Ids.jobOfObject(id).equals(job)
+          && !handed.contains(id)) {
+        return id;
+      }
+    }
+    return null;
   }
 
   /** Entries of {@code ids} that exist and are not ready yet (unknown ids count as ready). */
@@ -231,6 +295,9 @@ public final class ObjectRequests {
   /** Where a ready object can be read; an arena object is pinned for the reader. */
   public ObjectValue describe(ByteString client, ByteString id) {
     ObjectDirectory.Entry e = objects.get(id);
+    if (e != null && !e.nested().isEmpty() && drivers.jobOf(client) != null) {
+      handedOut.computeIfAbsent(client, c -> new HashSet<>()).addAll(e.nested());
+    }
     ObjectValue.Builder v = ObjectValue.newBuilder().setObjectId(id);
     if (e == null) {
       return v.setInline(
