@@ -69,6 +69,9 @@ interface ActorHost {
 
   // ---------------------------------------------------------------- actors on other nodes
 
+  /** Whether {@code node} is in this node's view of the cluster. */
+  boolean hostAlive(ByteString node);
+
   /** Sends a ready call of an actor that lives on {@code node} there; false if it cannot go. */
   boolean forwardCall(TaskRecord call, ByteString node);
 

@@ -168,6 +168,10 @@ final class ActorSupervisor {
       return;
     }
     ByteString host = remoteHosts.get(actor.actorId);
+    if (host != null && !node.hostAlive(host)) {
+      hostLost(actor, host, "it left the cluster");
+      return;
+    }
     if (host != null) {
       for (TaskRecord r : actor.takeRunnable(c -> c.missingArgs == 0, TaskRecord::id)) {
         if (!node.forwardCall(r, host)) {
@@ -277,9 +281,22 @@ final class ActorSupervisor {
       }
       return;
     }
-    if (!host.equals(remoteHosts.remove(actor.actorId))) {
-      return; // handled with the first call that failed
+    if (host.equals(remoteHosts.get(actor.actorId))) {
+      hostLost(actor, host, why);
+    } // else handled with the first call that failed
+  }
+
+  /** A node left the cluster: the actors it hosted for this node lost their worker. */
+  void hostGone(ByteString host) {
+    for (LocalActor<TaskRecord> actor : new ArrayList<>(actors.values())) {
+      if (host.equals(remoteHosts.get(actor.actorId))) {
+        hostLost(actor, host, "it left the cluster");
+      }
     }
+  }
+
+  private void hostLost(LocalActor<TaskRecord> actor, ByteString host, String why) {
+    remoteHosts.remove(actor.actorId);
     String cause =
         "The actor died unexpectedly: the node hosting it ("
             + Ids.hex(host)

@@ -128,6 +128,11 @@ final class NodeActorHost implements ActorHost {
   }
 
   @Override
+  public boolean hostAlive(ByteString node) {
+    return scheduler.get().peerAlive(node);
+  }
+
+  @Override
   public boolean forwardCall(TaskRecord call, ByteString node) {
     return scheduler.get().forwardActorCall(call, node);
   }

@@ -87,9 +87,14 @@ final class TaskForwarding {
     this.selfAddress = config.address();
   }
 
-  /** The control service's latest view; holds kept here for nodes that left end. */
-  void clusterView(List<NodeInfo> nodes) {
-    view.update(nodes).forEach(objects::dropClient);
+  /**
+   * The control service's latest view; holds kept here for nodes that left end. Returns the nodes
+   * that left (the actors they hosted for this node are lost).
+   */
+  List<ByteString> clusterView(List<NodeInfo> nodes) {
+    List<ByteString> gone = view.update(nodes);
+    gone.forEach(objects::dropClient);
+    return gone;
   }
 
   List<ClusterView.Peer> candidates(long nowMs) {

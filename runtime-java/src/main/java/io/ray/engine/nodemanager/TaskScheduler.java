@@ -152,7 +152,9 @@ final class TaskScheduler implements TaskForwarding.Tasks {
 
   /** The control service's latest view of the other nodes: queued tasks may spill to them now. */
   void clusterView(List<NodeInfo> nodes) {
-    forwarding.clusterView(nodes);
+    for (ByteString gone : forwarding.clusterView(nodes)) {
+      actors.hostGone(gone);
+    }
     if (!queue.isEmpty()) {
       dispatch();
     }
@@ -709,6 +711,9 @@ final class TaskScheduler implements TaskForwarding.Tasks {
     } else {
       actors.forwardedEnded(r, node);
     }
+    if (!queue.isEmpty()) {
+      dispatch(); // the peer has room again: the next queued task may go there
+    }
   }
 
   @Override
@@ -718,6 +723,10 @@ final class TaskScheduler implements TaskForwarding.Tasks {
     }
     actors.remoteHostLost(r, node, why);
     return true;
+  }
+
+  boolean peerAlive(ByteString node) {
+    return forwarding.alive(node);
   }
 
   /** Sends a call of an actor that lives on {@code node} there; false if it cannot travel. */

@@ -73,13 +73,21 @@ public final class ClusterView {
     forwarded.merge(nodeId, demand, ResourceSet::plus);
   }
 
-  /** A task forwarded to the peer ended (or never ran there). */
+  /**
+   * A task forwarded to the peer ended (or never ran there): it no longer counts against the peer's
+   * room, and what it held there is free now, until the peer's next report says otherwise (so that
+   * the next queued task can go at once, not a report later).
+   */
   public void discharge(ByteString nodeId, ResourceSet demand) {
     ResourceSet left = forwarded.getOrDefault(nodeId, ResourceSet.EMPTY).minus(demand);
     if (left.isEmpty()) {
       forwarded.remove(nodeId);
     } else {
       forwarded.put(nodeId, left);
+    }
+    Peer p = peers.get(nodeId);
+    if (p != null && !demand.isEmpty()) {
+      peers.put(nodeId, new Peer(p.nodeId(), p.address(), p.total(), p.available().plus(demand)));
     }
   }
 

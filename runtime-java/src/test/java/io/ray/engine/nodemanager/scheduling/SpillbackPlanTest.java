@@ -133,7 +133,10 @@ class SpillbackPlanTest {
     view.charge(B, cpus(1));
     view.update(List.of(node(B, 4, 3, 1))); // a report from before the forwarding
     assertEquals(cpus(0), view.candidates(0).get(0).available());
+    // One of them ended: it no longer counts, and the CPU it held there is free again.
     view.discharge(B, cpus(1));
+    assertEquals(cpus(2), view.candidates(0).get(0).available());
+    view.update(List.of(node(B, 4, 3, 1))); // the peer's next report replaces the credit
     assertEquals(cpus(1), view.candidates(0).get(0).available());
 
     view.backOff(B, 1_000, ClusterView.BACK_OFF_MS);
