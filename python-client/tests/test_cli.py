@@ -222,4 +222,30 @@ def test_status_layout_and_units_are_rays():
         " 1.50KiB/12.34GiB memory",
         " 0B/5.29GiB object_store_memory",
         " 0.0/3.0 widget",
+        "",
+        "From request_resources:",
+        " (none)",
+        "Pending Demands:",
+        " (no resource demands)",
     ]
+    with_demands = format_status(
+        nodes, total, free, now="2025-01-01 00:00:00", demands=[({"CPU": 1.0}, 2), ({"CPU": 0.5, "nope": 1.0}, 1)]
+    )
+    assert with_demands.splitlines()[-2:] == [
+        " {'CPU': 1.0}: 2+ pending tasks/actors",
+        " {'CPU': 0.5, 'nope': 1.0}: 1+ pending tasks/actors",
+    ]
+
+
+def test_pending_demands_add_up_the_alive_nodes_queues_by_shape():
+    from ray.rpc import control_service_pb2 as control
+    from ray.scripts.cli import pending_demands
+
+    a = control.NodeInfo(alive=True)
+    a.pending_demands.add(count=2).shape.update({"CPU": 1.0})
+    b = control.NodeInfo(alive=True)
+    b.pending_demands.add(count=1).shape.update({"CPU": 1.0})
+    b.pending_demands.add(count=1).shape.update({"nope": 1.0, "CPU": 0.5})
+    dead = control.NodeInfo(alive=False)
+    dead.pending_demands.add(count=5).shape.update({"CPU": 1.0})
+    assert pending_demands([a, b, dead]) == [({"CPU": 1.0}, 3), ({"CPU": 0.5, "nope": 1.0}, 1)]

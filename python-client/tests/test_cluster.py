@@ -499,3 +499,33 @@ def test_a_driver_of_another_job_cannot_read_this_jobs_objects_by_a_made_up_ref(
     assert "small REFUSED True" in out, out
     assert "large REFUSED True" in out, out
     assert "OWN mine" in out, out
+
+
+def test_ray_status_lists_every_node_and_the_pending_demands(cluster):
+    out = _driver(
+        cluster,
+        """
+        import os, subprocess, sys, time
+        import ray
+        ray.init()
+
+        @ray.remote(resources={"nowhere": 1})
+        def never():
+            pass
+
+        waiting = [never.remote() for _ in range(2)]
+        deadline = time.monotonic() + 30
+        while True:
+            status = subprocess.run(
+                [os.path.join(os.path.dirname(sys.executable), "ray"), "status"], capture_output=True, text=True
+            ).stdout
+            if "2+ pending" in status or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        print(status)
+        """,
+    )
+    active = out.split("Active:\n", 1)[1].split("Pending:", 1)[0]
+    assert len([x for x in active.splitlines() if x.startswith(" 1 node_")]) == 3, out
+    assert " 0.0/6.0 CPU" in out, out
+    assert " {'CPU': 1.0, 'nowhere': 1.0}: 2+ pending tasks/actors" in out, out

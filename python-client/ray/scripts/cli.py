@@ -151,7 +151,10 @@ def cmd_status(args) -> int:
         print(f"ray status: {e}", file=sys.stderr)
         return 1
     try:
-        print(format_status(ray.nodes(), ray.cluster_resources(), ray.available_resources()))
+        from ray._private import context
+
+        demands = pending_demands(context.require_session().nodes())
+        print(format_status(ray.nodes(), ray.cluster_resources(), ray.available_resources(), demands=demands))
     finally:
         ray.shutdown()
     return 0
@@ -169,10 +172,24 @@ def format_bytes(amount: float) -> str:
     return f"{int(amount)}B"
 
 
-def format_status(nodes, total, free, now=None) -> str:
-    """`ray status` in Ray's layout: its node section and its "Total Usage" lines
-    (`0.0/2.0 CPU`, `0B/12.34GiB memory`). Sections we have no data for (request_resources,
-    pending demands) are left out rather than shown empty."""
+def pending_demands(node_infos) -> list:
+    """(shape, count) of the tasks and actors waiting on the alive nodes, as the nodes last
+    reported them, one entry per shape; shapes order CPU, GPU, then the rest by name."""
+    counts: dict = {}
+    for n in node_infos:
+        if not n.alive:
+            continue
+        for d in n.pending_demands:
+            order = {"CPU": 0, "GPU": 1}
+            shape = tuple(sorted(d.shape.items(), key=lambda kv: (order.get(kv[0], 2), kv[0])))
+            counts[shape] = counts.get(shape, 0) + d.count
+    return [(dict(shape), n) for shape, n in counts.items() if n > 0]
+
+
+def format_status(nodes, total, free, now=None, demands=()) -> str:
+    """`ray status` in Ray's layout: its node section, its "Total Usage" lines (`0.0/2.0 CPU`,
+    `0B/12.34GiB memory`) and its "Pending Demands" (`{'CPU': 1.0}: 2+ pending tasks/actors`).
+    `ray.autoscaler.sdk.request_resources` is not built, so that section says (none)."""
     import datetime
 
     header = "=" * 8 + f" Autoscaler status: {now or datetime.datetime.now()} " + "=" * 8
@@ -194,6 +211,8 @@ def format_status(nodes, total, free, now=None) -> str:
             lines.append(f" {format_bytes(used)}/{format_bytes(total[name])} {name}")
         else:
             lines.append(f" {float(used)}/{float(total[name])} {name}")
+    lines += ["", "From request_resources:", " (none)", "Pending Demands:"]
+    lines += [f" {shape}: {count}+ pending tasks/actors" for shape, count in demands] or [" (no resource demands)"]
     return "\n".join(lines)
 
 

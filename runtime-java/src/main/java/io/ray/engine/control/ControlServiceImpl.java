@@ -86,6 +86,7 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
                           req.getNodeId(),
                           req.getAvailableResourcesMap(),
                           req.getQueuedDemandMap(),
+                          req.getPendingDemandsList(),
                           System.currentTimeMillis()))
                   .addAllRunningJobs(state.runningJobs());
           for (NodeInfo n : state.nodes()) {

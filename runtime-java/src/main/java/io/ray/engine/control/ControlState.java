@@ -6,6 +6,7 @@ import io.ray.engine.rpc.ActorInfo;
 import io.ray.engine.rpc.ActorState;
 import io.ray.engine.rpc.JobConfig;
 import io.ray.engine.rpc.NodeInfo;
+import io.ray.engine.rpc.ResourceDemand;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -58,6 +59,16 @@ public final class ControlState {
   /** Records a node's report; false when the node is unknown or was declared dead. */
   public boolean reportNode(
       ByteString nodeId, Map<String, Double> available, Map<String, Double> queued, long nowMs) {
+    return reportNode(nodeId, available, queued, List.of(), nowMs);
+  }
+
+  /** As above, with the node's queued tasks by shape. */
+  public boolean reportNode(
+      ByteString nodeId,
+      Map<String, Double> available,
+      Map<String, Double> queued,
+      List<ResourceDemand> demands,
+      long nowMs) {
     NodeEntry e = nodes.get(nodeId);
     if (e == null || !e.info.getAlive()) {
       return false;
@@ -68,6 +79,8 @@ public final class ControlState {
             .putAllAvailableResources(available)
             .clearQueuedDemand()
             .putAllQueuedDemand(queued)
+            .clearPendingDemands()
+            .addAllPendingDemands(demands)
             .build();
     e.lastReportMs = nowMs;
     return true;

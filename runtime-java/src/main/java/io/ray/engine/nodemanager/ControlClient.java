@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import io.ray.engine.rpc.*;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -125,12 +126,16 @@ public final class ControlClient implements ControlGateway, AutoCloseable {
   /** Reports free resources; calls made while one is in flight collapse into the latest. */
   @Override
   public void reportResources(
-      ByteString nodeId, Map<String, Double> available, Map<String, Double> queued) {
+      ByteString nodeId,
+      Map<String, Double> available,
+      Map<String, Double> queued,
+      List<ResourceDemand> demands) {
     pendingReport.set(
         ReportNodeStateRequest.newBuilder()
             .setNodeId(nodeId)
             .putAllAvailableResources(available)
             .putAllQueuedDemand(queued)
+            .addAllPendingDemands(demands)
             .build());
     sendReport();
   }

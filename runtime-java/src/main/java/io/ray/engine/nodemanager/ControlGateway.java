@@ -5,6 +5,8 @@ import io.ray.engine.rpc.ActorInfo;
 import io.ray.engine.rpc.GetJobReply;
 import io.ray.engine.rpc.LogBatch;
 import io.ray.engine.rpc.ReportNodeStateReply;
+import io.ray.engine.rpc.ResourceDemand;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -32,7 +34,10 @@ public interface ControlGateway {
    * as the control service sees it, goes to the {@link #onClusterView} listener.
    */
   void reportResources(
-      ByteString nodeId, Map<String, Double> available, Map<String, Double> queued);
+      ByteString nodeId,
+      Map<String, Double> available,
+      Map<String, Double> queued,
+      List<ResourceDemand> demands);
 
   /** Where answers to resource reports go (on any thread). */
   default void onClusterView(Consumer<ReportNodeStateReply> listener) {}

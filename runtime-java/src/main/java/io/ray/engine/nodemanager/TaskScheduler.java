@@ -872,13 +872,21 @@ final class TaskScheduler implements TaskForwarding.Tasks {
   /** Tells the control service what is free here and what the queue waits for. */
   void report() {
     ResourceSet queued = ResourceSet.EMPTY;
-    for (ArrayDeque<TaskRecord> q : queue.values()) {
-      for (TaskRecord r : q) {
-        queued = queued.plus(r.demand);
+    Map<ResourceSet, Integer> byShape = new LinkedHashMap<>();
+    for (Map.Entry<SchedulingClass, ArrayDeque<TaskRecord>> e : queue.entrySet()) {
+      ResourceSet demand = e.getKey().demand();
+      for (int i = 0; i < e.getValue().size(); i++) {
+        queued = queued.plus(demand);
       }
+      byShape.merge(demand, e.getValue().size(), Integer::sum);
     }
+    List<ResourceDemand> demands = new ArrayList<>();
+    byShape.forEach(
+        (shape, n) ->
+            demands.add(
+                ResourceDemand.newBuilder().putAllShape(shape.toMap()).setCount(n).build()));
     control.reportResources(
-        config.nodeId(), ledger.available().toNonNegativeMap(), queued.toNonNegativeMap());
+        config.nodeId(), ledger.available().toNonNegativeMap(), queued.toNonNegativeMap(), demands);
   }
 
   /** Leases the resources an actor holds while it lives, under the actor's id. */

@@ -692,7 +692,10 @@ class NodeManagerLifecycleTest {
 
     @Override
     public void reportResources(
-        ByteString nodeId, Map<String, Double> available, Map<String, Double> queued) {}
+        ByteString nodeId,
+        Map<String, Double> available,
+        Map<String, Double> queued,
+        java.util.List<ResourceDemand> demands) {}
   }
 
   /** Starts nothing: records the ids, and the test attaches a {@link FakeWorker} for each. */
