@@ -222,6 +222,8 @@ class ActorClass:
             max_concurrency=max_concurrency,
             signatures=self._ray_signatures,
         )
+        # Its record lives on this node: calls made on copies of the handle elsewhere go there.
+        state.home_node_id = session.node_id
         if name:
             reply = session.control_call(
                 "RegisterActor",
@@ -301,6 +303,8 @@ class _HandleState:
         self.max_concurrency = max_concurrency
         # Per method, its parameters (see _signature_table), to check arguments at .remote().
         self.signatures = signatures or {}
+        # The node holding the actor's record (b"": unknown, e.g. a handle from get_actor).
+        self.home_node_id = b""
 
 
 class ActorHandle:
@@ -393,6 +397,7 @@ class ActorMethod:
         spec.actor_task.actor_id = state.actor_id
         spec.actor_task.method_name = self._name
         spec.actor_task.lifetime_object_id = state.lifetime_id
+        spec.actor_task.home_node_id = getattr(state, "home_node_id", b"")
         task_spec.submit(
             session, spec, args, kwargs, f"{state.class_name}.{self._name}", getattr(state, "max_concurrency", 1)
         )

@@ -332,6 +332,9 @@ def test_an_actor_created_on_another_node_serves_calls_and_restarts_when_its_nod
                 return ray.get(counter.add.remote(10))
 
             print("FROM A TASK", ray.get(bump.remote(c)))
+            # A task on the other slot node calls it too: the call goes through the actor's home.
+            third = "127.0.0.3" if ip == "127.0.0.2" else "127.0.0.2"
+            print("FROM A THIRD NODE", ray.get(bump.options(resources={f"node:{third}": 0.01}).remote(c)))
             doomed = first if ip == "127.0.0.2" else [n for n in cluster.worker_nodes if n is not first][0]
             cluster.remove_node(doomed, allow_graceful=False)
             deadline = time.monotonic() + 60
@@ -358,6 +361,7 @@ def test_an_actor_created_on_another_node_serves_calls_and_restarts_when_its_nod
     assert re.search(r"LIVES ON 127\.0\.0\.[23] True", out), out
     assert "ADDS [1, 2, 3, 4, 5]" in out, out
     assert "FROM A TASK 15" in out, out
+    assert "FROM A THIRD NODE 25" in out, out
     # A new incarnation starts afresh (as in Ray: state is not carried over).
     assert "RESTARTED ON True 1" in out, out
     assert "KILLED ActorDiedError" in out, out

@@ -91,6 +91,16 @@ final class ActorSupervisor {
     return true;
   }
 
+  /** Whether this node holds the record of the actor whose lifetime object is {@code id}. */
+  boolean isLifetime(ByteString id) {
+    return byLifetime.containsKey(id);
+  }
+
+  /** Whether this node holds a record of the actor. */
+  boolean knows(ByteString actorId) {
+    return actors.containsKey(actorId);
+  }
+
   /** Whether the worker hosts a detached actor (which outlives its job). */
   boolean hostsDetachedActor(WorkerHandle w) {
     LocalActor<TaskRecord> hosted = byWorker.get(w.workerId);

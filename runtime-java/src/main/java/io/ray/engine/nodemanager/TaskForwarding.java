@@ -61,6 +61,9 @@ final class TaskForwarding {
 
     void fail(TaskRecord r, String errorType, String message);
 
+    /** Whether {@code id} is the lifetime object of an actor this node holds the record of. */
+    boolean isActorLifetime(ByteString id);
+
     String cancelledMessage(TaskRecord r);
   }
 
@@ -179,7 +182,7 @@ final class TaskForwarding {
     for (int i = 0; i < spec.getArgsCount(); i++) {
       TaskArg arg = spec.getArgs(i);
       if (arg.hasValue()) {
-        if (arg.getValue().getNestedRefsCount() > 0) {
+        if (!onlyActorHandles(arg.getValue().getNestedRefsList())) {
           return null;
         }
         continue;
@@ -187,7 +190,7 @@ final class TaskForwarding {
       ObjectDirectory.Entry e = objects.get(arg.getObjectId());
       if (e == null
           || !e.ready()
-          || !e.nested().isEmpty()
+          || !onlyActorHandles(e.nested())
           || e.format() == ObjectFormat.ERROR
           || e.format() == ObjectFormat.ENGINE_ERROR) {
         return null;
@@ -199,6 +202,20 @@ final class TaskForwarding {
               : TaskArg.newBuilder().setKeyword(arg.getKeyword()).setValue(e.inline()).build());
     }
     return b.build();
+  }
+
+  /**
+   * Whether the refs a value holds are all actors' lifetime objects (handles): those may travel, as
+   * the other node never reads them; a call it makes on such a handle comes back here ({@code
+   * ActorTaskSpec.home_node_id}), and this node's task record keeps the actor alive.
+   */
+  private boolean onlyActorHandles(List<ByteString> nested) {
+    for (ByteString id : nested) {
+      if (!tasks.isActorLifetime(id)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private Spillback.Outcome outcome(TaskRecord r, ByteString node) {
@@ -284,6 +301,20 @@ final class TaskForwarding {
     }
     view.backOff(node, System.currentTimeMillis(), ClusterView.FAILED_BACK_OFF_MS);
     if (tasks.forwardedLost(r, node, String.valueOf(status.getCode()))) {
+      return;
+    }
+    if (r.isActorCall()) {
+      // A call passed on to the node holding its actor's record: that node is out of reach.
+      tasks.fail(
+          r,
+          "ActorDiedError",
+          "The actor of call "
+              + r.spec.getName()
+              + " is out of reach: the node holding it ("
+              + Ids.shortHex(node)
+              + ") could not be reached ("
+              + status.getCode()
+              + ").");
       return;
     }
     if (r.retriesLeft != 0) {

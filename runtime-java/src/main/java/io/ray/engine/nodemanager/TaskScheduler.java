@@ -245,7 +245,8 @@ final class TaskScheduler implements TaskForwarding.Tasks {
       actors.accepted(r);
     }
     List<ByteString> lost = new ArrayList<>();
-    if (spec.hasActorTask()) {
+    boolean passOn = spec.hasActorTask() && homeElsewhere(spec.getActorTask());
+    if (spec.hasActorTask() && !passOn) {
       LocalActor<TaskRecord> actor = actors.route(r);
       if (actor == null) {
         return; // failed: the actor is unknown here or dead
@@ -296,7 +297,9 @@ final class TaskScheduler implements TaskForwarding.Tasks {
               + " because no ObjectRef to it remained, or its node died).");
       return;
     }
-    if (r.isActorCall() && spec.getDirect()) {
+    if (passOn) {
+      passOnToHome(r);
+    } else if (r.isActorCall() && spec.getDirect()) {
       actors.acceptDirect(r);
     } else if (!spec.getLeaseId().isEmpty() && r.missingArgs == 0 && leases.attach(r)) {
       return; // pushed by its caller to the worker it leased, which runs it
@@ -305,6 +308,33 @@ final class TaskScheduler implements TaskForwarding.Tasks {
       actors.pump(r.actor);
     } else if (r.missingArgs == 0) {
       enqueue(r);
+    }
+  }
+
+  /** Whether a call is for an actor this node has no record of, whose home node is alive. */
+  private boolean homeElsewhere(ActorTaskSpec a) {
+    ByteString home = a.getHomeNodeId();
+    return !actors.knows(a.getActorId())
+        && !home.isEmpty()
+        && !home.equals(config.nodeId())
+        && forwarding.alive(home);
+  }
+
+  /**
+   * A call of an actor this node has no record of, made here with a handle that travelled from the
+   * actor's home node: it goes there, which routes it to the actor wherever it lives. Its record
+   * here holds its arguments until that node answers.
+   */
+  private void passOnToHome(TaskRecord r) {
+    ByteString home = r.spec.getActorTask().getHomeNodeId();
+    if (r.missingArgs > 0 || !forwarding.forwardCall(r, home)) {
+      fail(
+          r,
+          "RaySystemError",
+          "The call "
+              + r.spec.getName()
+              + " cannot reach its actor on another node: its arguments must be values (not"
+              + " refs to objects still being made, nor values holding refs).");
     }
   }
 
@@ -750,6 +780,11 @@ final class TaskScheduler implements TaskForwarding.Tasks {
     if (req.getNoRestart()) {
       objects.addClientRef(req.getLifetimeObjectId(), req.getFromNodeId(), -1);
     }
+  }
+
+  @Override
+  public boolean isActorLifetime(ByteString id) {
+    return actors.isLifetime(id);
   }
 
   @Override
