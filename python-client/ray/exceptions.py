@@ -273,27 +273,26 @@ class NodeDiedError(RayError):
     """A node died."""
 
 
-class TaskUnschedulableError(RayError):
+class _Unschedulable(RayError):
+    _what = "task"
+
+    def __init__(self, error_message: str = ""):
+        self.error_message = error_message
+        super().__init__(error_message)
+
+    def __str__(self):
+        return f"The {self._what} is not schedulable: {self.error_message}"
+
+
+class TaskUnschedulableError(_Unschedulable):
     """A task cannot be scheduled (e.g. its NodeAffinitySchedulingStrategy(soft=False) names a
     node that is not alive)."""
 
-    def __init__(self, error_message: str = ""):
-        self.error_message = error_message
-        super().__init__(error_message)
 
-    def __str__(self):
-        return f"The task is not schedulable: {self.error_message}"
-
-
-class ActorUnschedulableError(RayError):
+class ActorUnschedulableError(_Unschedulable):
     """An actor cannot be scheduled."""
 
-    def __init__(self, error_message: str = ""):
-        self.error_message = error_message
-        super().__init__(error_message)
-
-    def __str__(self):
-        return f"The actor is not schedulable: {self.error_message}"
+    _what = "actor"
 
 
 class AuthenticationError(RayError):
@@ -320,7 +319,7 @@ def from_engine_error(error_type: str, message: str) -> RayError:
         return cls(message=message)
     if issubclass(cls, RayActorError):
         return cls(error_msg=message)
-    if cls in (TaskCancelledError, TaskUnschedulableError, ActorUnschedulableError):
+    if cls is TaskCancelledError or issubclass(cls, _Unschedulable):
         return cls(error_message=message)
     if cls is RaySystemError:
         return cls(message)

@@ -95,7 +95,9 @@ def process_token() -> Optional[str]:
     node sets it)."""
     if _chosen:
         return _process_token
-    return os.environ.get(TOKEN_ENV, "").strip() or None if enabled() else None
+    if not enabled():
+        return None
+    return os.environ.get(TOKEN_ENV, "").strip() or None
 
 
 def metadata(token: Optional[str]) -> Tuple[Tuple[str, str], ...]:

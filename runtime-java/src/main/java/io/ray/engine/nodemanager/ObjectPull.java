@@ -1,6 +1,5 @@
 package io.ray.engine.nodemanager;
 
-import com.google.protobuf.ByteString;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.MethodDescriptor;
@@ -182,9 +181,5 @@ final class ObjectPull
       }
     }
     throw new IOException("varint too long");
-  }
-
-  static ByteString creatorId(long n) {
-    return ByteString.copyFromUtf8("pull#" + n);
   }
 }

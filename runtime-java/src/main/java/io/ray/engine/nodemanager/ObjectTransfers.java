@@ -62,7 +62,7 @@ final class ObjectTransfers {
    * @param release whether the other node then drops the hold it kept on the object for this one
    */
   void pull(ByteString id, String address, boolean release, Consumer<Boolean> done) {
-    ByteString creator = ObjectPull.creatorId(nextTransfer++);
+    ByteString creator = ByteString.copyFromUtf8("pull#" + (nextTransfer++));
     long startNs = System.nanoTime();
     PullObjectRequest request =
         PullObjectRequest.newBuilder().setObjectId(id).setNodeId(self).setRelease(release).build();

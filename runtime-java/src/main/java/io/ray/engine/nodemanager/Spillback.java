@@ -114,8 +114,4 @@ final class Spillback {
       call.cancel(why, null);
     }
   }
-
-  int inFlight() {
-    return calls.size();
-  }
 }

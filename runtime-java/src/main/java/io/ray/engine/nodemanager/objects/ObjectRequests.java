@@ -1,7 +1,6 @@
 package io.ray.engine.nodemanager.objects;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
 import io.ray.engine.common.EventLoop;
 import io.ray.engine.common.Ids;
@@ -10,7 +9,6 @@ import io.ray.engine.rpc.CreateObjectReply;
 import io.ray.engine.rpc.CreateObjectRequest;
 import io.ray.engine.rpc.GetObjectsReply;
 import io.ray.engine.rpc.GetObjectsRequest;
-import io.ray.engine.rpc.InlineObject;
 import io.ray.engine.rpc.ObjectFormat;
 import io.ray.engine.rpc.ObjectValue;
 import io.ray.engine.rpc.SealObjectReply;
@@ -319,24 +317,6 @@ public final class ObjectRequests {
           .build();
     }
     return v.setInline(e.inline()).build();
-  }
-
-  /**
-   * A ready object's value as an inline copy, for a node that cannot map this node's arena (a
-   * forwarded task's arguments and returns). An arena payload is copied through the heap: the
-   * cluster's chunked transfers into the receiving node's arena are not built yet.
-   */
-  public InlineObject inlineCopy(ObjectDirectory.Entry e) {
-    if (!e.inArena()) {
-      return e.inline();
-    }
-    byte[] payload = new byte[Math.toIntExact(e.payloadSize())];
-    arena.store().read(e.payloadOffset(), payload, 0, payload.length);
-    return InlineObject.newBuilder()
-        .setFormat(e.format())
-        .setPayload(UnsafeByteOperations.unsafeWrap(payload))
-        .addAllNestedRefs(e.nested())
-        .build();
   }
 
   private WaitObjectsReply readyIndices(List<ByteString> ids) {
