@@ -15,9 +15,10 @@ from ray._private import context, ids, task_spec
 from ray._private.object_ref import ObjectRef
 from ray._private.options import actor_defaults, actor_resources, validate_actor_options
 from ray._private.runtime_env import TaskEnvCache
-from ray.remote_function import _user_options
+from ray.remote_function import _user_options, set_strategy
 from ray.rpc import common_pb2 as common
 from ray.rpc import control_service_pb2 as control
+from ray.util.placement_group import group_demand
 
 ASYNC_DEFAULT_MAX_CONCURRENCY = 1000
 # Methods every actor has, as in Ray: readiness, and a graceful exit after earlier calls.
@@ -263,6 +264,10 @@ class ActorClass:
         spec.function.function_id = function_id
         spec.function.module_name = task_spec.descriptor_module(self.__module__)
         spec.function.function_name = self.__qualname__
+        placed = set_strategy(spec, options)
+        if placed is not None:
+            placement = group_demand(placement, *placed, f"actor {self.__name__}")
+            lifetime = group_demand(lifetime, *placed, f"actor {self.__name__}", marker=False)
         spec.resources.update(placement)
         env = env_cache.get(session)
         if env.hash:

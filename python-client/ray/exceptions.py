@@ -295,6 +295,27 @@ class ActorUnschedulableError(_Unschedulable):
     _what = "actor"
 
 
+class _PlacementGroupRemoved(RayError):
+    _what = "task"
+
+    def __init__(self, message: str = ""):
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self):
+        return self.message or f"The placement group corresponding to this {self._what} has been removed."
+
+
+class TaskPlacementGroupRemoved(_PlacementGroupRemoved):
+    """The placement group a task was to run in was removed."""
+
+
+class ActorPlacementGroupRemoved(_PlacementGroupRemoved):
+    """The placement group an actor was to run in was removed."""
+
+    _what = "Actor"
+
+
 class AuthenticationError(RayError):
     """The cluster refused this process: its authentication token is missing or wrong."""
 
@@ -356,4 +377,6 @@ __all__ = [
     "TaskUnschedulableError",
     "ActorUnschedulableError",
     "AuthenticationError",
+    "TaskPlacementGroupRemoved",
+    "ActorPlacementGroupRemoved",
 ]

@@ -12,6 +12,8 @@ from ray._private import context, ids, task_spec
 from ray._private.options import resource_demand, task_defaults, validate_task_options
 from ray._private.runtime_env import TaskEnvCache
 from ray.rpc import common_pb2 as common
+from ray.util.placement_group import apply as place_in_group
+from ray.util.placement_group import group_demand
 
 
 class RemoteFunction:
@@ -107,14 +109,11 @@ class RemoteFunction:
         spec.function.function_id = function_id
         spec.function.module_name = task_spec.descriptor_module(self.__module__)
         spec.function.function_name = self.__qualname__
-        spec.resources.update(resource_demand(options))
-        strategy = options.get("scheduling_strategy")
-        if strategy == "SPREAD":
-            spec.scheduling_strategy.spread = True
-        elif strategy not in (None, "DEFAULT"):  # a NodeAffinitySchedulingStrategy (options checked it)
-            affinity = spec.scheduling_strategy.node_affinity
-            affinity.node_id = _node_id_bytes(strategy.node_id)
-            affinity.soft = bool(strategy.soft)
+        demand = resource_demand(options)
+        placed = set_strategy(spec, options)
+        if placed is not None:
+            demand = group_demand(demand, *placed, f"task {self._function_name}")
+        spec.resources.update(demand)
         env = env_cache.get(session)
         if env.hash:
             spec.runtime_env.CopyFrom(env)
@@ -124,6 +123,24 @@ class RemoteFunction:
     def __reduce__(self):
         # Rebuilt from the plain function and the options the user gave; caches stay behind.
         return (RemoteFunction, (self._function, _user_options(self._default_options, task_defaults())))
+
+
+def set_strategy(spec, options):
+    """Puts the submission's scheduling strategy into ``spec``; returns (placement group, bundle
+    index) when it runs in one, else None."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    placed = place_in_group(spec, options)
+    if placed is not None:
+        return placed
+    strategy = options.get("scheduling_strategy")
+    if strategy == "SPREAD":
+        spec.scheduling_strategy.spread = True
+    elif isinstance(strategy, NodeAffinitySchedulingStrategy):
+        affinity = spec.scheduling_strategy.node_affinity
+        affinity.node_id = _node_id_bytes(strategy.node_id)
+        affinity.soft = bool(strategy.soft)
+    return None
 
 
 def _node_id_bytes(node_id: str) -> bytes:

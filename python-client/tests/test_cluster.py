@@ -293,6 +293,168 @@ def test_spread_and_node_affinity_place_tasks_as_asked(cluster):
     assert "BAD ID True" in out, out
 
 
+def test_placement_groups_reserve_bundles_by_strategy_across_nodes(cluster):
+    """Each placement strategy on the three 2-CPU nodes (the third also has "special": 1): where
+    the bundles go, that tasks and actors in a bundle run on its node, a group that does not fit
+    waits until room frees, capture_child_tasks, removal (running and later tasks fail with
+    TaskPlacementGroupRemoved) and the resources coming back."""
+    out = _driver(
+        cluster,
+        """
+        import time
+        import ray
+        from ray.exceptions import TaskPlacementGroupRemoved
+        from ray.util import placement_group, placement_group_table, remove_placement_group
+        from ray.util import get_placement_group, get_current_placement_group
+        from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy as InGroup
+        ray.init()
+        nodes = {n["NodeManagerAddress"]: n["NodeID"] for n in ray.nodes() if n["Alive"]}
+
+        @ray.remote
+        def where():
+            return ray.get_runtime_context().get_node_id()
+
+        def placed(pg):
+            table = placement_group_table(pg)
+            return [table["bundles_to_node_id"].get(i) for i in range(len(table["bundles"]))]
+
+        ss = placement_group([{"CPU": 1}] * 3, strategy="STRICT_SPREAD", name="ss")
+        ray.get(ss.ready(), timeout=60)
+        print("STRICT_SPREAD", len(set(placed(ss))) == 3, placement_group_table(ss)["state"])
+        ran = ray.get([where.options(scheduling_strategy=InGroup(ss, i)).remote() for i in range(3)])
+        print("IN BUNDLES", ran == placed(ss))
+        print("BY NAME", get_placement_group("ss") == ss)
+        remove_placement_group(ss)
+
+        sp = placement_group([{"CPU": 1}, {"CPU": 1}], strategy="STRICT_PACK")
+        ray.get(sp.ready(), timeout=60)
+        print("STRICT_PACK", len(set(placed(sp))) == 1)
+        spread = placement_group([{"CPU": 1}, {"CPU": 1}], strategy="SPREAD")
+        pack = placement_group([{"CPU": 1}, {"CPU": 1}], strategy="PACK")
+        ray.get([spread.ready(), pack.ready()], timeout=60)
+        print("SPREAD", len(set(placed(spread))) == 2, not set(placed(spread)) & set(placed(sp)))
+        print("PACK", len(set(placed(pack))) == 2)
+        late = placement_group([{"CPU": 1}])
+        print("WAITS", late.wait(2) is False, placement_group_table(late)["state"])
+        remove_placement_group(sp)
+        print("PLACED WHEN ROOM FREES", late.wait(60), placement_group_table(late)["state"])
+        for pg in (spread, pack, late):
+            remove_placement_group(pg)
+
+        special = placement_group([{"special": 1, "CPU": 1}])
+        ray.get(special.ready(), timeout=60)
+        ran = ray.get(where.options(resources={"special": 1}, scheduling_strategy=InGroup(special)).remote())
+        print("CUSTOM", placed(special) == [nodes["127.0.0.3"]] == [ran])
+
+        @ray.remote(num_cpus=1)
+        class InPack:
+            def info(self):
+                pg = get_current_placement_group()
+                return ray.get_runtime_context().get_node_id(), pg.id.hex() if pg else None
+
+        one = placement_group([{"CPU": 2}], strategy="STRICT_PACK")
+        actor = InPack.options(scheduling_strategy=InGroup(one, 0)).remote()
+        node, pg_hex = ray.get(actor.info.remote(), timeout=60)
+        print("ACTOR", node == placed(one)[0] and pg_hex == one.id.hex())
+
+        @ray.remote
+        def parent():
+            child = ray.get(child_task.remote())
+            return child, get_current_placement_group().id.hex()
+
+        @ray.remote
+        def child_task():
+            pg = get_current_placement_group()
+            return ray.get_runtime_context().get_node_id(), pg.id.hex() if pg else None
+
+        capture = InGroup(special, placement_group_capture_child_tasks=True)
+        (child_node, child_pg), parent_pg = ray.get(parent.options(scheduling_strategy=capture).remote(), timeout=60)
+        print("CAPTURE", child_node == nodes["127.0.0.3"] and child_pg == parent_pg == special.id.hex())
+
+        @ray.remote
+        def long():
+            time.sleep(60)
+
+        running = long.options(scheduling_strategy=InGroup(special)).remote()
+        time.sleep(1)
+        remove_placement_group(special)
+        for ref in (running, where.options(scheduling_strategy=InGroup(special)).remote()):
+            try:
+                ray.get(ref, timeout=60)
+            except TaskPlacementGroupRemoved:
+                print("REMOVED", "TaskPlacementGroupRemoved")
+        remove_placement_group(one)
+        def freed():
+            # Other nodes' figures are their last reports (sent 50 ms after a change).
+            return ray.available_resources().get("CPU"), [k for k in ray.cluster_resources() if "_group_" in k]
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and freed() != (6, []):
+            time.sleep(0.2)
+        print("FREED", *freed())
+
+        for bad in (
+            lambda: placement_group([]),
+            lambda: placement_group([{"CPU": 1}], strategy="TIGHT"),
+            lambda: placement_group([{}]),
+            lambda: where.options(scheduling_strategy=InGroup(late, 3)).remote(),
+            lambda: where.options(num_cpus=4, scheduling_strategy=InGroup(late)).remote(),
+        ):
+            try:
+                bad()
+            except ValueError as e:
+                print("BAD", type(e).__name__)
+        """,
+        timeout=240,
+    )
+    assert "STRICT_SPREAD True CREATED" in out, out
+    assert "IN BUNDLES True" in out, out
+    assert "BY NAME True" in out, out
+    assert "STRICT_PACK True" in out, out
+    assert "SPREAD True True" in out, out
+    assert "PACK True" in out, out
+    assert "WAITS True PENDING" in out, out
+    assert "PLACED WHEN ROOM FREES True CREATED" in out, out
+    assert "CUSTOM True" in out, out
+    assert "ACTOR True" in out, out
+    assert "CAPTURE True" in out, out
+    assert out.count("REMOVED TaskPlacementGroupRemoved") == 2, out
+    assert "FREED 6.0 []" in out, out
+    assert out.count("BAD ValueError") == 5, out
+
+
+def test_actors_take_scheduling_strategies(cluster):
+    out = _driver(
+        cluster,
+        """
+        import ray
+        from ray.exceptions import ActorUnschedulableError
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+        ray.init()
+        nodes = {n["NodeManagerAddress"]: n["NodeID"] for n in ray.nodes() if n["Alive"]}
+
+        @ray.remote(num_cpus=1)
+        class Where:
+            def node(self):
+                return ray.get_runtime_context().get_node_id()
+
+        on_third = NodeAffinitySchedulingStrategy(nodes["127.0.0.3"], soft=False)
+        third = Where.options(scheduling_strategy=on_third).remote()
+        print("AFFINITY", ray.get(third.node.remote(), timeout=60) == nodes["127.0.0.3"])
+        spread = [Where.options(scheduling_strategy="SPREAD").remote() for _ in range(3)]
+        print("SPREAD", len(set(ray.get([a.node.remote() for a in spread], timeout=60))))
+        gone = Where.options(scheduling_strategy=NodeAffinitySchedulingStrategy("ab" * 28, soft=False)).remote()
+        try:
+            ray.get(gone.node.remote(), timeout=60)
+        except ActorUnschedulableError as e:
+            print("HARD", type(e).__name__)
+        """,
+    )
+    assert "AFFINITY True" in out, out
+    assert "SPREAD 3" in out, out
+    assert "HARD ActorUnschedulableError" in out, out
+
+
 def test_an_actor_created_on_another_node_serves_calls_and_restarts_when_its_node_dies(tmp_path):
     """Actors are placed where their resources are: created on a node that is not the driver's,
     called from the driver and from a task, and, with max_restarts=-1, alive again on the other

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import ray
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy, PlacementGroupSchedulingStrategy
+from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
 
 def f():
@@ -18,10 +18,6 @@ class C:
 
 
 NOT_BUILT = [
-    ("scheduling_strategy", PlacementGroupSchedulingStrategy(object())),
-    ("placement_group", object()),
-    ("placement_group_bundle_index", 0),
-    ("placement_group_capture_child_tasks", True),
     ("label_selector", {"zone": "a"}),
     ("accelerator_type", "A100"),
 ]
@@ -39,9 +35,6 @@ def test_a_task_option_not_built_yet_raises_naming_it(key, value):
     "key,value",
     NOT_BUILT
     + [
-        # Actors stay on their creator's node yet; tasks take these (test_cluster.py).
-        ("scheduling_strategy", "SPREAD"),
-        ("scheduling_strategy", NodeAffinitySchedulingStrategy("00" * 28, soft=False)),
         ("concurrency_groups", {"io": 2}),
         ("max_pending_calls", 10),
         ("allow_out_of_order_execution", True),
@@ -63,6 +56,20 @@ def test_their_defaults_are_accepted():
         accelerator_type=None,
     )(f)
     ray.remote(concurrency_groups=None, max_pending_calls=-1, allow_out_of_order_execution=False)(C)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"scheduling_strategy": PlacementGroupSchedulingStrategy(object())},
+        {"placement_group": object()},
+    ],
+)
+def test_a_placement_group_that_is_not_one_is_a_type_error(options):
+    with pytest.raises(TypeError, match="PlacementGroup"):
+        ray.remote(**options)(f)
+    with pytest.raises(TypeError, match="PlacementGroup"):
+        ray.remote(**options)(C)
 
 
 def test_an_unknown_scheduling_strategy_is_a_value_error():

@@ -69,3 +69,7 @@ task_context = TaskContext()
 
 # GPU ids leased to the actor this worker hosts, for its whole life (methods see them).
 actor_gpu_ids: List[Union[int, str]] = []
+
+# The placement group (common.PlacementGroupPlacement) of the actor this worker hosts, if any:
+# its methods run in it (ray.util.get_current_placement_group, capture_child_tasks).
+actor_placement = None

@@ -90,6 +90,8 @@ class TaskExecutor:
         if created:
             # The actor keeps its GPUs (and CUDA_VISIBLE_DEVICES) for its whole life.
             context.actor_gpu_ids = self._visible_ids(spec.assigned_gpu_ids)
+            if spec.scheduling_strategy.HasField("placement_group"):
+                context.actor_placement = spec.scheduling_strategy.placement_group
         elif restore is not None:
             restore()
         finished = self._complete(spec, result, error, cancelled)

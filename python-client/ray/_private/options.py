@@ -233,9 +233,6 @@ ACTOR_OPTIONS: Dict[str, _Option] = {
 # pass). Accepting and ignoring them would give users different results with no error.
 _NOT_YET = {
     "accelerator_type": lambda v: v is not None,
-    "placement_group": lambda v: v not in (None, "default"),
-    "placement_group_bundle_index": lambda v: v != -1,
-    "placement_group_capture_child_tasks": bool,
     "label_selector": bool,
     "fallback_strategy": bool,
     "_labels": bool,
@@ -244,18 +241,6 @@ _NOT_YET = {
     "allow_out_of_order_execution": bool,
     "object_store_memory": lambda v: v is not None,
 }
-
-
-def _strategy_not_built(value, for_actor: bool) -> bool:
-    """Whether a scheduling_strategy asks for what is not built: anything but the default for
-    actors (they stay on their creator's node yet), placement groups for tasks."""
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-    if value in (None, "DEFAULT"):
-        return False
-    if for_actor:
-        return True
-    return not (value == "SPREAD" or isinstance(value, NodeAffinitySchedulingStrategy))
 
 
 def _check_strategy(value) -> None:
@@ -271,16 +256,19 @@ def _check_strategy(value) -> None:
     )
 
 
-def check_supported(options: Dict[str, Any], for_actor: bool = False) -> None:
+def check_supported(options: Dict[str, Any]) -> None:
     """Raises NotImplementedError naming the first option whose value asks for what is not built."""
     if "scheduling_strategy" in options:
         _check_strategy(options["scheduling_strategy"])
-        if _strategy_not_built(options["scheduling_strategy"], for_actor):
-            what = "actors" if for_actor else "tasks"
-            raise NotImplementedError(
-                f"The option scheduling_strategy={options['scheduling_strategy']!r} is not supported for {what} "
-                f"by this Ray (Ray on the JVM) yet; leave it at its default."
-            )
+    pg = options.get("placement_group", "default")
+    strategy = options.get("scheduling_strategy")
+    if hasattr(strategy, "placement_group_bundle_index"):  # a PlacementGroupSchedulingStrategy
+        pg = strategy.placement_group
+    if pg not in ("default", None):
+        from ray.util.placement_group import PlacementGroup
+
+        if not isinstance(pg, PlacementGroup):
+            raise TypeError(f"placement_group must be a PlacementGroup, got {type(pg).__name__}")
     for key, asks in _NOT_YET.items():
         if key in options and asks(options[key]):
             raise NotImplementedError(
@@ -297,7 +285,7 @@ def validate_actor_options(options: Dict[str, Any], in_options: bool) -> None:
         option.validate(key, value)
     if options.get("get_if_exists") and not options.get("name"):
         raise ValueError("The actor name must be specified to use `get_if_exists`.")
-    check_supported(options, for_actor=True)
+    check_supported(options)
 
 
 def actor_defaults() -> Dict[str, Any]:

@@ -1,6 +1,13 @@
 """Utilities built on tasks and actors, as in ray.util."""
 
 from ray.util.actor_pool import ActorPool
+from ray.util.placement_group import (
+    get_current_placement_group,
+    get_placement_group,
+    placement_group,
+    placement_group_table,
+    remove_placement_group,
+)
 
 
 def get_node_ip_address() -> str:
@@ -10,4 +17,12 @@ def get_node_ip_address() -> str:
     return context.session_or_init().node_ip
 
 
-__all__ = ["ActorPool", "get_node_ip_address"]
+__all__ = [
+    "ActorPool",
+    "get_node_ip_address",
+    "placement_group",
+    "placement_group_table",
+    "get_placement_group",
+    "get_current_placement_group",
+    "remove_placement_group",
+]

@@ -1,4 +1,4 @@
-"""Ray's scheduling strategies, for the `scheduling_strategy` option of tasks."""
+"""Ray's scheduling strategies, for the `scheduling_strategy` option of tasks and actors."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ class NodeAffinitySchedulingStrategy:
 
 
 class PlacementGroupSchedulingStrategy:
-    """Placement groups are not built yet: using this strategy raises NotImplementedError."""
+    """Run in a placement group: in bundle ``placement_group_bundle_index`` (-1: any of its
+    bundles); with ``placement_group_capture_child_tasks`` the tasks and actors it creates run in
+    the group too unless they say otherwise."""
 
     def __init__(
         self,

@@ -76,6 +76,28 @@ public final class ResourceSet {
     return new ResourceSet(u);
   }
 
+  /** The entries whose names pass {@code keep}. */
+  public ResourceSet filter(java.util.function.Predicate<String> keep) {
+    TreeMap<String, Long> u = new TreeMap<>();
+    units.forEach(
+        (k, v) -> {
+          if (keep.test(k)) {
+            u.put(k, v);
+          }
+        });
+    return new ResourceSet(u);
+  }
+
+  /** Whether some entry's name passes {@code test}. */
+  public boolean anyName(java.util.function.Predicate<String> test) {
+    for (String k : units.keySet()) {
+      if (test.test(k)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   public boolean isEmpty() {
     return units.isEmpty();
   }

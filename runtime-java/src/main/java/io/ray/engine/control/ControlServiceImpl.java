@@ -6,6 +6,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.ray.engine.common.EventLoop;
 import io.ray.engine.common.Ids;
+import io.ray.engine.common.PeerChannels;
 import io.ray.engine.rpc.*;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,6 +28,9 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
 
   private final EventLoop loop = new EventLoop("control-service");
   private final ControlState state = new ControlState();
+  private final PeerChannels nodeChannels = new PeerChannels();
+  private final PlacementGroups placementGroups =
+      new PlacementGroups(state, this::callNode, loop::execute);
 
   /** Log subscribers by job; only touched on the loop. */
   private final Map<ByteString, List<ServerCallStreamObserver<LogBatch>>> logSubscribers =
@@ -39,7 +43,78 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
   private void expireNodes() {
     for (ByteString id : state.expireNodes(System.currentTimeMillis())) {
       LOG.warn("node {} stopped reporting; marked dead", Ids.shortHex(id));
+      placementGroups.nodeDead(id);
     }
+  }
+
+  /** A placement group call to a node manager (answers on gRPC's threads; the caller hops). */
+  private void callNode(
+      String address,
+      PlacementGroups.Phase phase,
+      List<Bundle> bundles,
+      boolean removed,
+      java.util.function.Consumer<Boolean> done) {
+    BundlesRequest req =
+        BundlesRequest.newBuilder().addAllBundles(bundles).setRemoved(removed).build();
+    StreamObserver<BundlesReply> answer =
+        new StreamObserver<>() {
+          @Override
+          public void onNext(BundlesReply reply) {
+            done.accept(reply.getOk());
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            LOG.warn("placement group {} at {} failed: {}", phase, address, t.toString());
+            done.accept(false);
+          }
+
+          @Override
+          public void onCompleted() {}
+        };
+    NodeManagerServiceGrpc.NodeManagerServiceStub stub =
+        NodeManagerServiceGrpc.newStub(nodeChannels.get(address))
+            .withDeadlineAfter(10, TimeUnit.SECONDS);
+    switch (phase) {
+      case PREPARE -> stub.prepareBundles(req, answer);
+      case COMMIT -> stub.commitBundles(req, answer);
+      case RETURN -> stub.returnBundles(req, answer);
+    }
+  }
+
+  @Override
+  public void createPlacementGroup(
+      CreatePlacementGroupRequest req, StreamObserver<CreatePlacementGroupReply> out) {
+    reply(
+        out,
+        () ->
+            CreatePlacementGroupReply.newBuilder()
+                .setError(placementGroups.create(req.getPlacementGroup()))
+                .build());
+  }
+
+  @Override
+  public void removePlacementGroup(
+      RemovePlacementGroupRequest req, StreamObserver<RemovePlacementGroupReply> out) {
+    reply(
+        out,
+        () -> {
+          placementGroups.remove(req.getPlacementGroupId());
+          return RemovePlacementGroupReply.getDefaultInstance();
+        });
+  }
+
+  @Override
+  public void getPlacementGroups(
+      GetPlacementGroupsRequest req, StreamObserver<GetPlacementGroupsReply> out) {
+    reply(
+        out,
+        () ->
+            GetPlacementGroupsReply.newBuilder()
+                .addAllPlacementGroups(
+                    placementGroups.get(
+                        req.getPlacementGroupId(), req.getName(), req.getRayNamespace()))
+                .build());
   }
 
   /** Runs {@code body} on the loop and completes the call with its result. */
@@ -84,11 +159,14 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
                   .setKnown(
                       state.reportNode(
                           req.getNodeId(),
+                          req.getTotalResourcesMap(),
                           req.getAvailableResourcesMap(),
                           req.getQueuedDemandMap(),
                           req.getPendingDemandsList(),
                           System.currentTimeMillis()))
-                  .addAllRunningJobs(state.runningJobs());
+                  .addAllRunningJobs(state.runningJobs())
+                  .addAllRemovedPlacementGroups(placementGroups.removedIds());
+          placementGroups.nodeReported(req.getNodeId());
           for (NodeInfo n : state.nodes()) {
             if (n.getAlive() && !n.getNodeId().equals(req.getNodeId())) {
               b.addNodes(n);
@@ -104,6 +182,7 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
         out,
         () -> {
           state.markNodeDead(req.getNodeId());
+          placementGroups.nodeDead(req.getNodeId());
           return UnregisterNodeReply.getDefaultInstance();
         });
   }
@@ -130,6 +209,7 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
         out,
         () -> {
           state.finishJob(req.getJobId());
+          placementGroups.jobFinished(req.getJobId());
           List<ServerCallStreamObserver<LogBatch>> subs = logSubscribers.remove(req.getJobId());
           if (subs != null) {
             subs.forEach(
@@ -306,5 +386,6 @@ public final class ControlServiceImpl extends ControlServiceGrpc.ControlServiceI
           logSubscribers.clear();
         });
     loop.close();
+    nodeChannels.close();
   }
 }

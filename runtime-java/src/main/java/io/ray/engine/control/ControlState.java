@@ -69,13 +69,27 @@ public final class ControlState {
       Map<String, Double> queued,
       List<ResourceDemand> demands,
       long nowMs) {
+    return reportNode(nodeId, Map.of(), available, queued, demands, nowMs);
+  }
+
+  /** As above, with the node's total now (empty: unchanged since it registered). */
+  public boolean reportNode(
+      ByteString nodeId,
+      Map<String, Double> total,
+      Map<String, Double> available,
+      Map<String, Double> queued,
+      List<ResourceDemand> demands,
+      long nowMs) {
     NodeEntry e = nodes.get(nodeId);
     if (e == null || !e.info.getAlive()) {
       return false;
     }
+    NodeInfo.Builder b = e.info.toBuilder();
+    if (!total.isEmpty()) {
+      b.clearTotalResources().putAllTotalResources(total);
+    }
     e.info =
-        e.info.toBuilder()
-            .clearAvailableResources()
+        b.clearAvailableResources()
             .putAllAvailableResources(available)
             .clearQueuedDemand()
             .putAllQueuedDemand(queued)

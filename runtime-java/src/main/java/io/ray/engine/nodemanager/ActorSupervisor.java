@@ -40,6 +40,9 @@ final class ActorSupervisor {
   /** Actor by the worker that hosts it (or runs its creation task). */
   private final Map<ByteString, LocalActor<TaskRecord>> byWorker = new HashMap<>();
 
+  /** Actors that died of something other than ActorDiedError: the error type of their calls. */
+  private final Map<ByteString, String> deathTypes = new HashMap<>();
+
   /** Why an actor that is being stopped on purpose dies. */
   private final Map<ByteString, String> plannedDeaths = new HashMap<>();
 
@@ -70,7 +73,7 @@ final class ActorSupervisor {
       return null;
     }
     if (actor.state() == LocalActor.State.DEAD) {
-      node.fail(call, "ActorDiedError", deathMessage(actor));
+      node.fail(call, errorType(actor), deathMessage(actor));
       return null;
     }
     return actor;
@@ -152,7 +155,7 @@ final class ActorSupervisor {
       // next incarnation within max_task_retries, else failed.
       if (call.retriesLeft == 0) {
         String cause = actor.deathCause().isEmpty() ? "Its worker died." : actor.deathCause();
-        node.fail(call, "ActorDiedError", deathMessage(actor, cause));
+        node.fail(call, errorType(actor), deathMessage(actor, cause));
         return;
       }
       if (call.retriesLeft > 0) {
@@ -173,7 +176,7 @@ final class ActorSupervisor {
   void pump(LocalActor<TaskRecord> actor) {
     if (actor.state() == LocalActor.State.DEAD) {
       for (TaskRecord r : actor.die(actor.deathCause())) {
-        node.fail(r, "ActorDiedError", deathMessage(actor));
+        node.fail(r, errorType(actor), deathMessage(actor));
       }
       return;
     }
@@ -321,7 +324,7 @@ final class ActorSupervisor {
         }
         actor.requeueFirst(lost.spec.getCallerId(), lost);
       } else {
-        node.fail(lost, "ActorDiedError", deathMessage(actor, cause));
+        node.fail(lost, errorType(actor), deathMessage(actor, cause));
       }
     }
     if (actor.state() == LocalActor.State.RESTARTING) {
@@ -360,7 +363,7 @@ final class ActorSupervisor {
         r.worker = null;
         actor.requeueFirst(r.spec.getCallerId(), r);
       } else {
-        node.fail(r, "ActorDiedError", deathMessage(actor, cause));
+        node.fail(r, errorType(actor), deathMessage(actor, cause));
       }
     }
     if (actor.state() == LocalActor.State.RESTARTING) {
@@ -378,7 +381,7 @@ final class ActorSupervisor {
   /** Final bookkeeping of a dead actor. */
   private void died(LocalActor<TaskRecord> actor) {
     for (TaskRecord r : actor.die(actor.deathCause())) {
-      node.fail(r, "ActorDiedError", deathMessage(actor));
+      node.fail(r, errorType(actor), deathMessage(actor));
     }
     TaskRecord creation = node.task(actor.creation.getTaskId());
     if (creation != null) {
@@ -414,6 +417,12 @@ final class ActorSupervisor {
       actor.workerDied(cause);
       died(actor);
     }
+  }
+
+  /** The worker hosting the actor here, or null. */
+  WorkerHandle workerOfActor(ByteString actorId) {
+    LocalActor<TaskRecord> actor = actors.get(actorId);
+    return actor == null ? null : workerOf(actor);
   }
 
   private WorkerHandle workerOf(LocalActor<TaskRecord> actor) {
@@ -455,6 +464,7 @@ final class ActorSupervisor {
       stop(actor, "The actor is dead because all references to the actor were removed.");
     }
     actors.remove(actor.actorId);
+    deathTypes.remove(actor.actorId);
   }
 
   /** A client left: its non-detached actors die with it, as in Ray. */
@@ -478,6 +488,24 @@ final class ActorSupervisor {
 
   boolean survivesJob(TaskRecord r) {
     return r.actor != null && r.actor.detached() && r.actor.state() != LocalActor.State.DEAD;
+  }
+
+  /**
+   * An actor whose creation can never be placed (hard node affinity to a node that is gone, its
+   * placement group removed) dies with {@code errorType} for its calls, not ActorDiedError.
+   */
+  void unplaceable(TaskRecord creation, String errorType, String cause) {
+    LocalActor<TaskRecord> actor = creation.actor;
+    if (actor == null || actor.state() == LocalActor.State.DEAD) {
+      node.finish(creation);
+      return;
+    }
+    deathTypes.put(actor.actorId, errorType);
+    stop(actor, cause);
+  }
+
+  private String errorType(LocalActor<?> actor) {
+    return deathTypes.getOrDefault(actor.actorId, "ActorDiedError");
   }
 
   private static String deathMessage(LocalActor<?> actor) {

@@ -127,12 +127,14 @@ public final class ControlClient implements ControlGateway, AutoCloseable {
   @Override
   public void reportResources(
       ByteString nodeId,
+      Map<String, Double> total,
       Map<String, Double> available,
       Map<String, Double> queued,
       List<ResourceDemand> demands) {
     pendingReport.set(
         ReportNodeStateRequest.newBuilder()
             .setNodeId(nodeId)
+            .putAllTotalResources(total)
             .putAllAvailableResources(available)
             .putAllQueuedDemand(queued)
             .addAllPendingDemands(demands)

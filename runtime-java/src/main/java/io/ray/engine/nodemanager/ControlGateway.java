@@ -35,6 +35,7 @@ public interface ControlGateway {
    */
   void reportResources(
       ByteString nodeId,
+      Map<String, Double> total,
       Map<String, Double> available,
       Map<String, Double> queued,
       List<ResourceDemand> demands);

@@ -5,6 +5,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.ray.engine.common.EventLoop;
 import io.ray.engine.common.Ids;
+import io.ray.engine.common.PeerChannels;
 import io.ray.engine.common.ResourceSet;
 import io.ray.engine.nodemanager.jobs.JobTable;
 import io.ray.engine.nodemanager.objects.ObjectDirectory;
@@ -161,7 +162,28 @@ public final class NodeManager implements AutoCloseable {
         }
       }
     }
+    if (view.getRemovedPlacementGroupsCount() > 0) {
+      scheduler.groupsRemoved(view.getRemovedPlacementGroupsList());
+    }
     scheduler.clusterView(view.getNodesList());
+  }
+
+  /** The control service places a placement group's bundles here (two phases) or takes them. */
+  public void bundles(BundlesRequest req, int phase, Reply<BundlesReply> reply) {
+    onLoop(
+        reply,
+        () -> {
+          boolean ok =
+              switch (phase) {
+                case 0 -> scheduler.prepareBundles(req.getBundlesList());
+                case 1 -> scheduler.commitBundles(req.getBundlesList());
+                default -> {
+                  scheduler.returnBundles(req.getBundlesList(), req.getRemoved());
+                  yield true;
+                }
+              };
+          reply.ok(BundlesReply.newBuilder().setOk(ok).build());
+        });
   }
 
   /** A peer node hands over a task (spillback); the answer comes when it has ended here. */
@@ -716,7 +738,7 @@ public final class NodeManager implements AutoCloseable {
         () ->
             reply.ok(
                 GetNodeResourcesReply.newBuilder()
-                    .putAllTotal(config.total().toMap())
+                    .putAllTotal(scheduler.total().toMap())
                     .putAllAvailable(scheduler.available().toNonNegativeMap())
                     .build()));
   }

@@ -118,6 +118,21 @@ public final class NodeManagerService extends NodeManagerServiceGrpc.NodeManager
   }
 
   @Override
+  public void prepareBundles(BundlesRequest req, StreamObserver<BundlesReply> out) {
+    node.bundles(req, 0, Reply.of(out));
+  }
+
+  @Override
+  public void commitBundles(BundlesRequest req, StreamObserver<BundlesReply> out) {
+    node.bundles(req, 1, Reply.of(out));
+  }
+
+  @Override
+  public void returnBundles(BundlesRequest req, StreamObserver<BundlesReply> out) {
+    node.bundles(req, 2, Reply.of(out));
+  }
+
+  @Override
   public void pullObject(PullObjectRequest req, StreamObserver<ObjectChunk> out) {
     node.pullObject(req, (ServerCallStreamObserver<ObjectChunk>) out);
   }

@@ -6,6 +6,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.ray.engine.common.EventLoop;
 import io.ray.engine.common.Ids;
+import io.ray.engine.common.PeerChannels;
 import io.ray.engine.nodemanager.objects.ObjectDirectory;
 import io.ray.engine.rpc.ObjectChunk;
 import io.ray.engine.rpc.ObjectFormat;

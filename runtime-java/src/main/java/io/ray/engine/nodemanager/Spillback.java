@@ -5,6 +5,7 @@ import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.ray.engine.common.EventLoop;
+import io.ray.engine.common.PeerChannels;
 import io.ray.engine.rpc.EndForwardedActorReply;
 import io.ray.engine.rpc.EndForwardedActorRequest;
 import io.ray.engine.rpc.ForwardTaskReply;

@@ -1,8 +1,10 @@
 package io.ray.engine.nodemanager;
 
 import com.google.protobuf.ByteString;
+import io.ray.engine.common.BundleResources;
 import io.ray.engine.common.EventLoop;
 import io.ray.engine.common.Ids;
+import io.ray.engine.common.PeerChannels;
 import io.ray.engine.common.ResourceSet;
 import io.ray.engine.nodemanager.actors.LocalActor;
 import io.ray.engine.nodemanager.jobs.JobTable;
@@ -97,8 +99,18 @@ final class TaskScheduler implements TaskForwarding.Tasks {
   private final Map<WorkerKey, RuntimeEnv> environments = new HashMap<>();
 
   private final Set<SchedulingClass> infeasibleWarned = new HashSet<>();
+
+  /** Hex ids of the placement groups removed (tasks that need their resources fail). */
+  private final Set<String> removedGroups = new HashSet<>();
+
+  /** This node's placement group bundles; made on first use (most nodes never see one). */
+  private BundleReservations bundles;
+
   private boolean closed;
   private boolean reportScheduled;
+
+  /** Where the next SPREAD task is dealt (DispatchPlanner's seat: 0 is this node). */
+  private int spreadTurn;
 
   /** When a dispatch is scheduled for a capped class's back-off to end; 0 if none. */
   private long capTimerAtMs;
@@ -139,6 +151,10 @@ final class TaskScheduler implements TaskForwarding.Tasks {
 
   ResourceSet available() {
     return ledger.available();
+  }
+
+  ResourceSet total() {
+    return ledger.total();
   }
 
   void checkLedger() {
@@ -350,6 +366,9 @@ final class TaskScheduler implements TaskForwarding.Tasks {
   }
 
   void enqueue(TaskRecord r) {
+    if (inRemovedGroup(r)) {
+      return;
+    }
     if (r.spec.getSchedulingStrategy().hasNodeAffinity() && !placeByAffinity(r)) {
       return;
     }
@@ -379,16 +398,105 @@ final class TaskScheduler implements TaskForwarding.Tasks {
 
   /** Fails a task whose hard node affinity cannot be met, as Ray does. */
   private void unschedulable(TaskRecord r, String why) {
-    fail(
-        r,
-        "TaskUnschedulableError",
-        "The task "
+    String text =
+        (r.spec.hasActorCreation() ? "The actor " : "The task ")
             + r.spec.getName()
             + " cannot run on node "
             + Ids.hex(r.spec.getSchedulingStrategy().getNodeAffinity().getNodeId())
             + " (NodeAffinitySchedulingStrategy, soft=False): "
             + why
-            + ".");
+            + ".";
+    if (r.spec.hasActorCreation()) {
+      actors.unplaceable(r, "ActorUnschedulableError", text);
+    } else {
+      fail(r, "TaskUnschedulableError", text);
+    }
+  }
+
+  // ---------------------------------------------------------------- placement groups
+
+  /** Whether a task needs resources of a placement group that was removed (it fails if so). */
+  private boolean inRemovedGroup(TaskRecord r) {
+    if (removedGroups.isEmpty()
+        || !r.demand.anyName(n -> removedGroups.contains(BundleResources.groupOf(n)))) {
+      return false;
+    }
+    String why =
+        "The placement group of "
+            + r.spec.getName()
+            + " was removed (ray.util.remove_placement_group), so it cannot run.";
+    if (r.spec.hasActorCreation()) {
+      actors.unplaceable(r, "ActorPlacementGroupRemoved", why);
+    } else {
+      fail(r, "TaskPlacementGroupRemoved", why);
+    }
+    return true;
+  }
+
+  boolean prepareBundles(List<Bundle> bundles) {
+    boolean ok = !closed && bundles().prepare(bundles);
+    reportResourcesSoon();
+    return ok;
+  }
+
+  boolean commitBundles(List<Bundle> bundles) {
+    boolean ok = bundles().commit(bundles);
+    dispatch();
+    return ok;
+  }
+
+  /** Bundles given back: {@code removed} when their group is gone for good. */
+  void returnBundles(List<Bundle> bundles, boolean removed) {
+    if (removed) {
+      List<ByteString> ids = new ArrayList<>();
+      bundles.forEach(b -> ids.add(b.getPlacementGroupId()));
+      groupsRemoved(ids);
+    }
+    bundles().giveBack(bundles);
+    reportResourcesSoon();
+  }
+
+  /**
+   * Placement groups removed (the control service's word): their bundles here are given back, and
+   * tasks queued for them fail.
+   */
+  void groupsRemoved(List<ByteString> groupIds) {
+    Set<String> fresh = new HashSet<>();
+    for (ByteString id : groupIds) {
+      if (removedGroups.add(Ids.hex(id))) {
+        fresh.add(Ids.hex(id));
+      }
+    }
+    if (fresh.isEmpty()) {
+      return;
+    }
+    bundles().giveBackGroups(fresh);
+    for (ArrayDeque<TaskRecord> q : new ArrayList<>(queue.values())) {
+      for (TaskRecord r : new ArrayList<>(q)) {
+        if (r.demand.anyName(n -> fresh.contains(BundleResources.groupOf(n)))) {
+          unqueue(r);
+          inRemovedGroup(r);
+        }
+      }
+    }
+  }
+
+  /** Kills the workers of tasks and actors running on a group's resources (given back). */
+  private void evictGroup(String hex) {
+    for (ByteString id : ledger.leasesHolding(n -> hex.equals(BundleResources.groupOf(n)))) {
+      TaskRecord r = tasks.get(id);
+      WorkerHandle w = r != null ? r.worker : actors.workerOfActor(id);
+      if (w != null) {
+        workers.kill(w);
+      }
+    }
+  }
+
+  private BundleReservations bundles() {
+    if (bundles == null) {
+      bundles = new BundleReservations(ledger, this::evictGroup);
+    }
+    return bundles;
   }
 
   /** Matches queued tasks with resources and workers; starts workers when none is idle. */
@@ -408,12 +516,14 @@ final class TaskScheduler implements TaskForwarding.Tasks {
     DispatchPlanner.Plan plan =
         DispatchPlanner.plan(
             classes,
-            config.total(),
+            ledger.total(),
             ledger.available(),
             workers.countByKey(WorkerHandle.State.IDLE),
             starting,
             budget,
-            forwarding.candidates(now));
+            forwarding.candidates(now),
+            spreadTurn);
+    spreadTurn = plan.spreadTurn();
     plan.dispatch()
         .forEach(
             (c, n) -> {
@@ -547,7 +657,8 @@ final class TaskScheduler implements TaskForwarding.Tasks {
 
   /** Tells the driver once per class that its tasks cannot run on this cluster as it is. */
   private void warnInfeasible(TaskRecord r) {
-    if (!infeasibleWarned.add(r.schedulingClass)) {
+    // A task for a placement group waits for the group to be placed, silently (as in Ray).
+    if (BundleResources.inGroup(r.demand) || !infeasibleWarned.add(r.schedulingClass)) {
       return;
     }
     String text =
@@ -556,7 +667,7 @@ final class TaskScheduler implements TaskForwarding.Tasks {
             + " cannot be scheduled: it requires "
             + r.demand
             + ", but no node of this cluster has that much (this node has "
-            + config.total()
+            + ledger.total()
             + "). It stays pending until a node that can run it joins the cluster.";
     LOG.warn(text);
     logs.publish(r.jobId(), List.of(LogLine.newBuilder().setIsErr(true).setText(text).build()));
@@ -705,7 +816,7 @@ final class TaskScheduler implements TaskForwarding.Tasks {
    */
   void acceptForwarded(TaskSpec forwarded, ByteString from, Reply<ForwardTaskReply> reply) {
     TaskSpec spec = forwarded;
-    if (closed || !config.total().contains(ResourceSet.of(spec.getResourcesMap()))) {
+    if (closed || !ledger.total().contains(ResourceSet.of(spec.getResourcesMap()))) {
       reply.ok(ForwardTaskReply.newBuilder().setRejected(closed ? "closing" : "no room").build());
       return;
     }
@@ -921,7 +1032,11 @@ final class TaskScheduler implements TaskForwarding.Tasks {
             demands.add(
                 ResourceDemand.newBuilder().putAllShape(shape.toMap()).setCount(n).build()));
     control.reportResources(
-        config.nodeId(), ledger.available().toNonNegativeMap(), queued.toNonNegativeMap(), demands);
+        config.nodeId(),
+        ledger.total().toMap(),
+        ledger.available().toNonNegativeMap(),
+        queued.toNonNegativeMap(),
+        demands);
   }
 
   /** Leases the resources an actor holds while it lives, under the actor's id. */

@@ -693,6 +693,7 @@ class NodeManagerLifecycleTest {
     @Override
     public void reportResources(
         ByteString nodeId,
+        Map<String, Double> total,
         Map<String, Double> available,
         Map<String, Double> queued,
         java.util.List<ResourceDemand> demands) {}

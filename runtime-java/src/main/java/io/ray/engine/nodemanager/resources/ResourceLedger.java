@@ -16,6 +16,12 @@ import java.util.Map;
  * holder lends its CPUs back ({@link #lendCpu}) and takes them back when it resumes, even if that
  * makes {@code available} negative for a while (Ray does the same); the invariant still holds.
  *
+ * <p>Placement group bundles change the total: a bundle is a lease of the node's own resources
+ * (under the bundle's id), and while it is committed its group resources ({@code CPU_group_<pg>},
+ * ...) are added to the total ({@link #addTotal}); giving the bundle back removes them ({@link
+ * #removeTotal}) even while tasks still hold some (they are being killed; their release brings the
+ * name back to zero).
+ *
  * <p>Pure state, no I/O. Owned by the node manager's loop.
  */
 public final class ResourceLedger {
@@ -41,7 +47,7 @@ public final class ResourceLedger {
     }
   }
 
-  private final ResourceSet total;
+  private ResourceSet total;
   private ResourceSet available;
   private final Map<ByteString, Lease> leases = new HashMap<>();
 
@@ -112,13 +118,42 @@ public final class ResourceLedger {
     return l.held;
   }
 
+  /** New resources join the node (a committed placement group bundle): total and free. */
+  public void addTotal(ResourceSet extra) {
+    total = total.plus(extra);
+    available = available.plus(extra);
+  }
+
+  /** Resources leave the node (a bundle given back); leases still holding some keep them. */
+  public void removeTotal(ResourceSet gone) {
+    total = total.minus(gone);
+    available = available.minus(gone);
+  }
+
+  /** Ids of the leases holding any resource whose name passes {@code test}. */
+  public List<ByteString> leasesHolding(java.util.function.Predicate<String> test) {
+    List<ByteString> out = new ArrayList<>();
+    leases.forEach(
+        (id, l) -> {
+          if (l.demand.anyName(test)) {
+            out.add(id);
+          }
+        });
+    return out;
+  }
+
+  /** CPUs a blocked holder lends: the node's, and a placement group's (CPU_group_...). */
+  private static boolean isCpu(String name) {
+    return name.equals(CPU) || name.startsWith("CPU_group_");
+  }
+
   /** The holder blocks (ray.get in a task): its CPUs go back to the pool until it resumes. */
   public void lendCpu(ByteString leaseId) {
     Lease l = leases.get(leaseId);
     if (l == null || l.lent) {
       return;
     }
-    ResourceSet cpu = l.held.only(CPU);
+    ResourceSet cpu = l.held.filter(ResourceLedger::isCpu);
     l.held = l.held.minus(cpu);
     available = available.plus(cpu);
     l.lent = true;
@@ -130,7 +165,7 @@ public final class ResourceLedger {
     if (l == null || !l.lent) {
       return;
     }
-    ResourceSet cpu = l.demand.only(CPU);
+    ResourceSet cpu = l.demand.filter(ResourceLedger::isCpu);
     l.held = l.held.plus(cpu);
     available = available.minus(cpu);
     l.lent = false;

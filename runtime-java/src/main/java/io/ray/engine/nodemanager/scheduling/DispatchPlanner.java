@@ -48,7 +48,8 @@ public final class DispatchPlanner {
       Map<WorkerKey, Integer> workersToStart,
       List<SchedulingClass> infeasible,
       List<SchedulingClass> capped,
-      Map<SchedulingClass, List<ByteString>> spill) {}
+      Map<SchedulingClass, List<ByteString>> spill,
+      int spreadTurn) {}
 
   /**
    * @param queue classes in priority order, with their waiting task counts
@@ -80,6 +81,24 @@ public final class DispatchPlanner {
       Map<WorkerKey, Integer> startingWorkers,
       int startBudget,
       List<ClusterView.Peer> peers) {
+    return plan(queue, total, available, idleWorkers, startingWorkers, startBudget, peers, 0);
+  }
+
+  /**
+   * As above; SPREAD classes are dealt from seat {@code spreadTurn} on (0: this node; the caller
+   * keeps the plan's {@link Plan#spreadTurn} for the next plan, so that tasks submitted one at a
+   * time go round the nodes too).
+   */
+  public static Plan plan(
+      List<Queued> queue,
+      ResourceSet total,
+      ResourceSet available,
+      Map<WorkerKey, Integer> idleWorkers,
+      Map<WorkerKey, Integer> startingWorkers,
+      int startBudget,
+      List<ClusterView.Peer> peers,
+      int spreadTurn) {
+    int[] turn = {spreadTurn};
     Map<SchedulingClass, List<ByteString>> spill = new LinkedHashMap<>();
     Map<ByteString, ResourceSet> room = new LinkedHashMap<>();
     peers.forEach(p -> room.put(p.nodeId(), p.available()));
@@ -105,7 +124,7 @@ public final class DispatchPlanner {
       int local = q.count();
       if (c.placement() == SchedulingClass.Placement.SPREAD) {
         spread = new ArrayList<>();
-        local = spread(q.count(), demand, here ? free : ResourceSet.EMPTY, room, spread);
+        local = spread(q.count(), demand, here ? free : ResourceSet.EMPTY, room, spread, turn);
       }
       int n = here ? Math.min(local, q.allowance()) : 0;
       int i = 0;
@@ -141,24 +160,26 @@ public final class DispatchPlanner {
         }
       }
     }
-    return new Plan(dispatch, toStart, infeasible, capped, spill);
+    return new Plan(dispatch, toStart, infeasible, capped, spill, turn[0]);
   }
 
   /**
-   * SPREAD: deals {@code count} tasks round the nodes that have room, this one first, each turn to
-   * the next node with room for one more. Adds the peers' shares to {@code out} (charging {@code
-   * room}) and returns how many stay here.
+   * SPREAD: deals {@code count} tasks round the nodes that have room, from seat {@code next[0]} (0:
+   * this node, then the peers in order), each turn to the next node with room for one more; leaves
+   * in {@code next[0]} the seat the next task would take. Adds the peers' shares to {@code out}
+   * (charging {@code room}) and returns how many stay here.
    */
   private static int spread(
       int count,
       ResourceSet demand,
       ResourceSet localFree,
       Map<ByteString, ResourceSet> room,
-      List<ByteString> out) {
+      List<ByteString> out,
+      int[] next) {
     List<ByteString> peers = new ArrayList<>(room.keySet());
     int seats = peers.size() + 1;
     int local = 0;
-    int turn = 0;
+    int turn = next[0] % seats;
     ResourceSet here = localFree;
     for (int t = 0; t < count; t++) {
       boolean placed = false;
@@ -183,6 +204,7 @@ public final class DispatchPlanner {
         break; // no node has room: the rest wait here
       }
     }
+    next[0] = turn % seats;
     return local;
   }
 

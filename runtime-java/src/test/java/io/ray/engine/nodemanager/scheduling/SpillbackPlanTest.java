@@ -161,6 +161,29 @@ class SpillbackPlanTest {
   }
 
   @Test
+  void spreadTasksSubmittedOneAtATimeStillGoRoundTheNodes() {
+    SchedulingClass c = new SchedulingClass(JOB, cpus(1), "", FN, SchedulingClass.Placement.SPREAD);
+    List<ClusterView.Peer> peers = List.of(peer(B, cpus(2), cpus(2)), peer(C, cpus(2), cpus(2)));
+    int turn = 0;
+    List<Object> where = new java.util.ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      Plan plan =
+          DispatchPlanner.plan(
+              List.of(new Queued(c, 1)),
+              cpus(2),
+              cpus(2),
+              Map.of(KEY, 2),
+              Map.of(),
+              2,
+              peers,
+              turn);
+      turn = plan.spreadTurn();
+      where.add(plan.dispatch().isEmpty() ? plan.spill().get(c).get(0) : "here");
+    }
+    assertEquals(List.of("here", B, C, "here"), where);
+  }
+
+  @Test
   void aPinnedClassNeverLeavesAndIsInfeasibleIfThisNodeCannotRunIt() {
     SchedulingClass pinned =
         new SchedulingClass(JOB, cpus(1), "", FN, SchedulingClass.Placement.PINNED);

@@ -1,18 +1,17 @@
-package io.ray.engine.nodemanager;
+package io.ray.engine.common;
 
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.ray.engine.common.ClusterToken;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * gRPC channels from this node to the other nodes' node managers, one per address, made on first
- * use and closed with the node. Thread-safe. Callbacks of calls on these channels run on gRPC's
- * transport threads (direct executor): they must be short and hop to the loop for state.
+ * gRPC channels to node managers (from other nodes, and from the control service), one per address,
+ * made on first use and closed with the node. Thread-safe. Callbacks of calls on these channels run
+ * on gRPC's transport threads (direct executor): they must be short and hop to the loop for state.
  */
-final class PeerChannels implements AutoCloseable {
+public final class PeerChannels implements AutoCloseable {
   private static final int FLOW_CONTROL_WINDOW = 16 << 20;
 
   private final ConcurrentMap<String, ManagedChannel> channels = new ConcurrentHashMap<>();
@@ -20,7 +19,7 @@ final class PeerChannels implements AutoCloseable {
   /** Calls to other nodes carry this process's cluster token. */
   private final ClusterToken token = ClusterToken.fromEnvironment();
 
-  ManagedChannel get(String address) {
+  public ManagedChannel get(String address) {
     return channels.computeIfAbsent(
         address,
         a ->
