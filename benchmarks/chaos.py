@@ -3,8 +3,10 @@
 Head and two nodes with 2 CPUs each on 127.0.0.1-3 (`ray start`, a private RAY_TMPDIR). A
 driver submits 400 one-second tasks and creates an actor with `max_restarts=-1` that only the
 two non-head nodes can host; while the tasks run, the node hosting the actor is SIGKILLed. Then:
-every task's result must be right, the actor must answer again from the other node, and the
-killed node, started again with `ray start --address`, must rejoin and get work.
+every task's result must be right, the actor must answer again from the other node, an array a
+task made there (and nobody read yet) must be rebuilt by lineage, a put made there must raise
+ObjectLostError, and the killed node, started again with `ray start --address`, must rejoin and
+get work.
 
     python benchmarks/chaos.py [--tasks 400]
 """
@@ -45,6 +47,25 @@ DRIVER = textwrap.dedent(
     keeper = Keeper.remote()
     home = ray.get(keeper.where.remote())
     print("ACTOR ON", home, flush=True)
+
+    # Objects that live only on the doomed node: a task's return not read yet (rebuilt by
+    # lineage after the kill), and a put made there (lost with it).
+    import numpy as np
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+    home_id = [n["NodeID"] for n in ray.nodes() if n["Alive"] and n["NodeManagerAddress"] == home][0]
+    there = NodeAffinitySchedulingStrategy(home_id, soft=True)
+
+    @ray.remote(scheduling_strategy=there)
+    def made():
+        return np.arange(1 << 20), ray.util.get_node_ip_address()
+
+    @ray.remote(scheduling_strategy=there)
+    def put_there():
+        return [ray.put(np.ones(1 << 20))]
+
+    kept = made.remote()
+    inner = ray.get(put_there.remote())
+    ray.wait([kept], fetch_local=False, timeout=60)
     start = time.time()
     refs = [square.remote(i) for i in range(TASKS)]
     time.sleep(5)
@@ -64,6 +85,13 @@ DRIVER = textwrap.dedent(
                 raise
             time.sleep(0.5)
     print("ACTOR AGAIN ON", again, "moved", again != home, flush=True)
+    arr, ip = ray.get(kept, timeout=60)
+    print("LINEAGE rebuilt on", ip, "moved", ip != home, "equal", bool((arr == np.arange(1 << 20)).all()), flush=True)
+    try:
+        ray.get(inner[0], timeout=60)
+        print("PUT LOST no", flush=True)
+    except ray.exceptions.ObjectLostError as e:
+        print("PUT LOST", type(e).__name__, flush=True)
     print("REJOIN", home, flush=True)
     assert sys.stdin.readline().strip() == "rejoined"
     time.sleep(2)

@@ -193,8 +193,9 @@ def test_large_arrays_move_between_nodes_through_their_stores(cluster):
 
 def test_cluster_utils_three_nodes_survive_a_killed_node_and_leave_nothing(tmp_path):
     """ray.cluster_utils.Cluster as users' test suites use it: nodes started by the driver's
-    process, a node SIGKILLed while tasks run on it (they are retried elsewhere), and nothing
-    left once the driver has exited."""
+    process, a node SIGKILLed while tasks run on it (they are retried elsewhere), an object made
+    there and not read yet rebuilt by lineage, a put that lived only there lost with
+    ObjectLostError, and nothing left once the driver has exited."""
     script = tmp_path / "cluster_driver.py"
     script.write_text(
         textwrap.dedent(
@@ -224,10 +225,38 @@ def test_cluster_utils_three_nodes_survive_a_killed_node_and_leave_nothing(tmp_p
                 time.sleep(0.5)
                 return i * i
 
+            import numpy as np
+            from ray.exceptions import ObjectLostError
+            from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+            there = NodeAffinitySchedulingStrategy(doomed.node_id, soft=True)
+
+            @ray.remote(scheduling_strategy=there)
+            def made(i):
+                return np.full(1 << 20, i, dtype=np.int64), ray.util.get_node_ip_address()
+
+            @ray.remote(scheduling_strategy=there)
+            def put_there():
+                return [ray.put(np.ones(1 << 20)), ray.put("tiny")]
+
+            early, kept = made.remote(3), made.remote(7)
+            arr, ip = ray.get(early)
+            print("READ FROM THERE", ip, int(arr.sum()) == 3 << 20)
+            inner = ray.get(put_there.remote())
+            # Done there; its value stays there until it is read (a wait that does not fetch).
+            print("LOCATED", len(ray.wait([kept], timeout=60, fetch_local=False)[0]))
+
             refs = [slow.remote(i) for i in range(20)]
             time.sleep(0.8)
             cluster.remove_node(doomed, allow_graceful=False)
             print("SQUARES", ray.get(refs) == [i * i for i in range(20)])
+            arr, ip = ray.get(kept, timeout=60)
+            print("LINEAGE", ip != "127.0.0.2", int(arr.sum()) == 7 << 20)
+            try:
+                ray.get(inner[0], timeout=60)
+            except ObjectLostError as e:
+                print("PUT LOST", type(e).__name__)
+            print("SMALL PUT", ray.get(inner[1], timeout=60))
             """
         )
     )
@@ -238,6 +267,11 @@ def test_cluster_utils_three_nodes_survive_a_killed_node_and_leave_nothing(tmp_p
     assert "IPS 127.0.0.3 127.0.0.1" in out, out
     assert re.search(r"\(where pid=\d+, ip=127\.0\.0\.3\) hello from afar", out), out
     assert "SQUARES True" in out, out
+    assert "READ FROM THERE 127.0.0.2 True" in out, out
+    assert "LOCATED 1" in out, out
+    assert "LINEAGE True True" in out, out
+    assert "PUT LOST OwnerDiedError" in out, out
+    assert "SMALL PUT tiny" in out, out
     pids = json.loads(re.search(r"PIDS (.*)", out).group(1))
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and (_alive(pids) or _arenas(pids)):
@@ -527,6 +561,28 @@ def test_an_actor_created_on_another_node_serves_calls_and_restarts_when_its_nod
     # A new incarnation starts afresh (as in Ray: state is not carried over).
     assert "RESTARTED ON True 1" in out, out
     assert "KILLED ActorDiedError" in out, out
+
+
+def test_the_heads_death_stops_the_other_nodes(tmp_path):
+    """A node that joined stops itself, leaving nothing, once the head has not answered for
+    RAY_gcs_rpc_server_reconnect_timeout_s (Ray's setting; 60 s by default, 3 here)."""
+    env = {**os.environ, "RAY_TMPDIR": str(tmp_path), "RAY_gcs_rpc_server_reconnect_timeout_s": "3"}
+    _ray(["start", "--head", "--port", "0", "--num-cpus", "1", "--node-ip-address", NODE_IPS[0]], env)
+    try:
+        address = (tmp_path / "ray_current_cluster").read_text().strip()
+        _ray(["start", "--address", address, "--num-cpus", "1", "--node-ip-address", NODE_IPS[1]], env)
+        nodes = json.loads((tmp_path / "ray_nodes.json").read_text())
+        head, other = (int(p) for p in nodes)
+        os.kill(head, 9)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (_alive([other]) or _arenas([other])):
+            time.sleep(0.2)
+        assert not _alive([other]), "the node outlived its head"
+        assert not _arenas([other])
+        log = "".join(p.read_text() for p in tmp_path.glob("session_2*/logs/node*.err"))
+        assert "has not answered" in log, log[-2000:]
+    finally:
+        subprocess.run([RAY, "stop", "--force"], capture_output=True, text=True, timeout=60, env=env)
 
 
 def test_only_members_get_in_and_files_are_the_users_alone(cluster):

@@ -562,7 +562,9 @@ def wait(
     if num_returns > len(object_refs):
         raise ValueError("num_returns cannot be greater than the number of objects provided to ray.wait.")
     timeout = _check_timeout(timeout)
-    ready_indices = session.wait(object_ids, num_returns, timeout)
+    if not isinstance(fetch_local, bool):
+        raise TypeError(f"fetch_local must be a bool, got {type(fetch_local).__name__}")
+    ready_indices = session.wait(object_ids, num_returns, timeout, fetch_local)
     if len(ready_indices) == len(object_refs) and num_returns == len(object_refs):
         return list(object_refs), []
     ready_indices = set(ready_indices)

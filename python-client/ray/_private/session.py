@@ -347,7 +347,9 @@ class Session:
                 return _StoredError(exceptions.UnserializableException(f"{type(e).__name__}: {e}"))
             raise
 
-    def wait(self, object_ids: List[bytes], num_returns: int, timeout: Optional[float]) -> List[int]:
+    def wait(
+        self, object_ids: List[bytes], num_returns: int, timeout: Optional[float], fetch_local: bool = True
+    ) -> List[int]:
         cache = self._cache
         cached = [i for i, object_id in enumerate(object_ids) if object_id in cache]
         if len(cached) >= num_returns:
@@ -360,6 +362,7 @@ class Session:
             timeout_ms=-1 if timeout is None else int(timeout * 1000),
             after_seq=after,
             ops=carried,
+            no_fetch=not fetch_local,
         )
         fence = context.task_context.fence
         if fence is not None:

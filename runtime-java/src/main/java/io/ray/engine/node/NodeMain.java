@@ -61,6 +61,49 @@ public final class NodeMain {
     this.options = options;
   }
 
+  /**
+   * A node that joined a cluster stops itself, as Ray's raylet does, once the head is gone: when
+   * the control service has not answered its reports for {@code
+   * RAY_gcs_rpc_server_reconnect_timeout_s} seconds (60 by default, Ray's name and default), or
+   * answers that it declared this node dead. Nothing of it is left behind (workers, arena file).
+   */
+  private void watchHead() {
+    long timeoutMs = reconnectTimeoutMs();
+    Thread watchdog =
+        new Thread(
+            () -> {
+              while (true) {
+                try {
+                  Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                  return;
+                }
+                long silentMs = System.currentTimeMillis() - controlClient.lastReportOkMs();
+                if (controlClient.disowned() || silentMs > timeoutMs) {
+                  LOG.error(
+                      controlClient.disowned()
+                          ? "the control service declared this node dead; stopping"
+                          : "the control service (head node) has not answered for {} s; stopping",
+                      silentMs / 1000);
+                  stop();
+                  System.exit(1);
+                }
+              }
+            },
+            "head-watchdog");
+    watchdog.setDaemon(true);
+    watchdog.start();
+  }
+
+  private static long reconnectTimeoutMs() {
+    String s = System.getenv("RAY_gcs_rpc_server_reconnect_timeout_s");
+    try {
+      return s == null ? 60_000 : (long) (Double.parseDouble(s) * 1000);
+    } catch (NumberFormatException e) {
+      return 60_000;
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     NodeOptions options;
     try {
@@ -205,6 +248,9 @@ public final class NodeMain {
         nodeManagerAddress,
         total);
 
+    if (!options.head()) {
+      watchHead();
+    }
     if (options.parentPid() > 0) {
       ProcessHandle.of(options.parentPid())
           .ifPresentOrElse(

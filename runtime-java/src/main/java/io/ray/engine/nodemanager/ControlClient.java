@@ -27,6 +27,10 @@ public final class ControlClient implements ControlGateway, AutoCloseable {
   private final ControlServiceGrpc.ControlServiceBlockingStub blocking;
 
   /** Resource reports are coalesced: at most one in flight, the latest value wins. */
+  private volatile long lastReportOkMs = System.currentTimeMillis();
+
+  private volatile boolean disowned;
+  private volatile boolean knownOnce;
   private final AtomicReference<ReportNodeStateRequest> pendingReport = new AtomicReference<>();
 
   private final AtomicBoolean reportInFlight = new AtomicBoolean();
@@ -142,6 +146,16 @@ public final class ControlClient implements ControlGateway, AutoCloseable {
     sendReport();
   }
 
+  /** When the control service last answered a report (the client's creation before that). */
+  public long lastReportOkMs() {
+    return lastReportOkMs;
+  }
+
+  /** Whether the control service answered that it does not know this node (declared it dead). */
+  public boolean disowned() {
+    return disowned;
+  }
+
   private void sendReport() {
     if (!reportInFlight.compareAndSet(false, true)) {
       return;
@@ -158,6 +172,10 @@ public final class ControlClient implements ControlGateway, AutoCloseable {
             new Unary<>(
                 r -> {
                   if (r != null) {
+                    lastReportOkMs = System.currentTimeMillis();
+                    // Disowned only after it knew the node (a report may overtake registration).
+                    disowned |= knownOnce && !r.getKnown();
+                    knownOnce |= r.getKnown();
                     viewListener.accept(r);
                   }
                   reportInFlight.set(false);

@@ -95,9 +95,7 @@ public final class NodeManager implements AutoCloseable {
                 workers,
                 this::retireWorker,
                 this::replenishPool));
-    this.objects =
-        new ObjectDirectory(
-            e -> arena.free(e.payloadOffset()), id -> loop.execute(() -> actors.objectRemoved(id)));
+    this.objects = new ObjectDirectory(e -> arena.free(e.payloadOffset()), this::objectRemoved);
     this.logs = new LogPublisher(control, config.nodeIp(), loop);
     this.transfers = new ObjectTransfers(loop, objects, arena, peers, config.nodeId());
     this.objectRequests =
@@ -163,22 +161,30 @@ public final class NodeManager implements AutoCloseable {
       }
     }
     if (view.getRemovedPlacementGroupsCount() > 0) {
-      scheduler.groupsRemoved(view.getRemovedPlacementGroupsList());
+      scheduler.placementGroups().removed(view.getRemovedPlacementGroupsList());
     }
     scheduler.clusterView(view.getNodesList());
   }
 
+  /** The control service's calls about placement group bundles. */
+  enum BundlePhase {
+    PREPARE,
+    COMMIT,
+    RETURN
+  }
+
   /** The control service places a placement group's bundles here (two phases) or takes them. */
-  public void bundles(BundlesRequest req, int phase, Reply<BundlesReply> reply) {
+  public void bundles(BundlesRequest req, BundlePhase phase, Reply<BundlesReply> reply) {
     onLoop(
         reply,
         () -> {
           boolean ok =
               switch (phase) {
-                case 0 -> scheduler.prepareBundles(req.getBundlesList());
-                case 1 -> scheduler.commitBundles(req.getBundlesList());
-                default -> {
-                  scheduler.returnBundles(req.getBundlesList(), req.getRemoved());
+                case PREPARE ->
+                    !closed && scheduler.placementGroups().prepare(req.getBundlesList());
+                case COMMIT -> scheduler.placementGroups().commit(req.getBundlesList());
+                case RETURN -> {
+                  scheduler.placementGroups().giveBack(req.getBundlesList(), req.getRemoved());
                   yield true;
                 }
               };
@@ -212,6 +218,27 @@ public final class NodeManager implements AutoCloseable {
         () -> {
           scheduler.endForwardedActor(req);
           reply.ok(EndForwardedActorReply.getDefaultInstance());
+        });
+  }
+
+  /** An object's entry went away (told by the directory; acted on after its change is done). */
+  private void objectRemoved(ByteString id) {
+    loop.execute(
+        () -> {
+          actors.objectRemoved(id);
+          scheduler.objectRemoved(id);
+        });
+  }
+
+  /** A peer no longer needs objects this node kept for it. */
+  public void releaseObjects(ReleaseObjectsRequest req, Reply<ReleaseObjectsReply> reply) {
+    onLoop(
+        reply,
+        () -> {
+          for (ByteString id : req.getObjectIdsList()) {
+            objects.addClientRef(id, req.getNodeId(), -1);
+          }
+          reply.ok(ReleaseObjectsReply.getDefaultInstance());
         });
   }
 

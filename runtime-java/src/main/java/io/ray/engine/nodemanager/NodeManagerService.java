@@ -118,18 +118,23 @@ public final class NodeManagerService extends NodeManagerServiceGrpc.NodeManager
   }
 
   @Override
+  public void releaseObjects(ReleaseObjectsRequest req, StreamObserver<ReleaseObjectsReply> out) {
+    node.releaseObjects(req, Reply.of(out));
+  }
+
+  @Override
   public void prepareBundles(BundlesRequest req, StreamObserver<BundlesReply> out) {
-    node.bundles(req, 0, Reply.of(out));
+    node.bundles(req, NodeManager.BundlePhase.PREPARE, Reply.of(out));
   }
 
   @Override
   public void commitBundles(BundlesRequest req, StreamObserver<BundlesReply> out) {
-    node.bundles(req, 1, Reply.of(out));
+    node.bundles(req, NodeManager.BundlePhase.COMMIT, Reply.of(out));
   }
 
   @Override
   public void returnBundles(BundlesRequest req, StreamObserver<BundlesReply> out) {
-    node.bundles(req, 2, Reply.of(out));
+    node.bundles(req, NodeManager.BundlePhase.RETURN, Reply.of(out));
   }
 
   @Override

@@ -6,13 +6,14 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.ray.engine.common.EventLoop;
 import io.ray.engine.common.PeerChannels;
-import io.ray.engine.rpc.EndForwardedActorReply;
 import io.ray.engine.rpc.EndForwardedActorRequest;
 import io.ray.engine.rpc.ForwardTaskReply;
 import io.ray.engine.rpc.ForwardTaskRequest;
 import io.ray.engine.rpc.NodeManagerServiceGrpc;
+import io.ray.engine.rpc.ReleaseObjectsRequest;
 import io.ray.engine.rpc.TaskSpec;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -93,19 +94,28 @@ final class Spillback {
 
   /** Tells a peer to end an actor it hosts for this node (fire and forget: a lost node took it). */
   void endActor(String address, EndForwardedActorRequest request) {
+    NodeManagerServiceGrpc.newStub(channels.get(address)).endForwardedActor(request, ignored());
+  }
+
+  /** Tells a peer it need not keep objects for this node any more (fire and forget, as above). */
+  void releaseObjects(String address, List<ByteString> ids) {
     NodeManagerServiceGrpc.newStub(channels.get(address))
-        .endForwardedActor(
-            request,
-            new io.grpc.stub.StreamObserver<>() {
-              @Override
-              public void onNext(EndForwardedActorReply value) {}
+        .releaseObjects(
+            ReleaseObjectsRequest.newBuilder().setNodeId(self).addAllObjectIds(ids).build(),
+            ignored());
+  }
 
-              @Override
-              public void onError(Throwable t) {}
+  private static <T> io.grpc.stub.StreamObserver<T> ignored() {
+    return new io.grpc.stub.StreamObserver<>() {
+      @Override
+      public void onNext(T value) {}
 
-              @Override
-              public void onCompleted() {}
-            });
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {}
+    };
   }
 
   /** Cancels the call that forwarded the task (and so the task at the peer); no-op if none. */

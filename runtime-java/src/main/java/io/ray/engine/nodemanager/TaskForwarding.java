@@ -23,16 +23,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Spillback, both ways. Sending: a queued task this node has no room for travels to a peer, and
- * ends here when the peer answers with its returns and this node has pulled the large ones into its
- * arena; a refusal puts it back in the queue, and a peer that fails (or loses a return before it is
- * pulled) retries the task within {@code max_retries} or fails it with {@code NodeDiedError}.
- * Receiving: a task a peer forwarded runs as any task once its arguments are pulled here, and the
- * peer gets its returns once they are all ready. Small values travel inside the messages; arena
- * values travel as {@code RemoteObject}s that the other side pulls ({@link ObjectTransfers}).
+ * ends here when the peer answers with its returns: small ones inline, large ones kept there until
+ * something here wants them ({@link RemoteReturns}, which also reruns the task if they are lost); a
+ * refusal puts it back in the queue, and a peer that fails retries the task within {@code
+ * max_retries} or fails it with {@code NodeDiedError}. Receiving: a task a peer forwarded runs as
+ * any task once its arguments are pulled here, and the peer gets its returns, with the objects they
+ * hold refs to, once they are all ready. Small values travel inside the messages; arena values
+ * travel as {@code RemoteObject}s that the other side pulls ({@link ObjectTransfers}).
  *
  * <p>What cannot travel yet stays on its node: actor tasks, and arguments that are errors or hold
- * refs (a peer cannot resolve this node's refs); a returned value that holds refs comes back as an
- * error naming the gap.
+ * refs (a peer cannot resolve this node's refs); a large returned value that holds refs comes back
+ * as an error naming the gap.
  *
  * <p>Threading: owned by the node manager's loop, like the {@link TaskScheduler} it serves.
  */
@@ -41,6 +42,9 @@ final class TaskForwarding {
 
   /** What a forwarded task's end does to the scheduler's tasks. */
   interface Tasks {
+    /** A forwarded plain task ended; its record stays while its returns are at the peer. */
+    void resultsElsewhere(TaskRecord r);
+
     /** Whether the record is still the scheduler's live record of its task. */
     boolean current(TaskRecord r);
 
@@ -71,6 +75,7 @@ final class TaskForwarding {
   private final Spillback spillback;
   private final ObjectTransfers transfers;
   private final ObjectDirectory objects;
+  private final RemoteReturns remote;
   private final Tasks tasks;
   private final ByteString self;
   private final String selfAddress;
@@ -86,6 +91,23 @@ final class TaskForwarding {
     this.transfers = transfers;
     this.objects = objects;
     this.tasks = tasks;
+    this.remote =
+        new RemoteReturns(
+            objects,
+            transfers,
+            spillback,
+            new RemoteReturns.Lineage() {
+              @Override
+              public void lost(TaskRecord task, ByteString node) {
+                returnsLost(task, node);
+              }
+
+              @Override
+              public void settled(TaskRecord task) {
+                returnsSettled(task);
+              }
+            });
+    objects.onDemand(remote::demanded);
     this.self = config.nodeId();
     this.selfAddress = config.address();
   }
@@ -97,6 +119,7 @@ final class TaskForwarding {
   List<ByteString> clusterView(List<NodeInfo> nodes) {
     List<ByteString> gone = view.update(nodes);
     gone.forEach(objects::dropClient);
+    gone.forEach(remote::nodeGone);
     return gone;
   }
 
@@ -104,9 +127,9 @@ final class TaskForwarding {
     return view.candidates(nowMs);
   }
 
-  /** Whether {@code node} is an alive peer in the cluster view. */
+  /** Whether {@code node} is an alive peer in the cluster view, and no call to it failed lately. */
   boolean alive(ByteString node) {
-    return view.peer(node) != null;
+    return view.peer(node) != null && !view.failedLately(node, System.currentTimeMillis());
   }
 
   /** Sends the task to {@code node}; false (nothing changed) if it must run here. */
@@ -120,7 +143,7 @@ final class TaskForwarding {
     r.forwardedDemand = r.demand;
     r.forwardedTo = node;
     LOG.debug("task {} spills to node {}", r.spec.getName(), Ids.shortHex(node));
-    spillback.forward(peer.address(), spec, outcome(r, node));
+    spillback.forward(peer.address(), spec, outcome(r, node, peer.address()));
     return true;
   }
 
@@ -137,7 +160,7 @@ final class TaskForwarding {
     }
     call.forwardedDemand = ResourceSet.EMPTY;
     call.forwardedTo = node;
-    spillback.forward(peer.address(), spec, outcome(call, node));
+    spillback.forward(peer.address(), spec, outcome(call, node, peer.address()));
     return true;
   }
 
@@ -218,7 +241,7 @@ final class TaskForwarding {
     return true;
   }
 
-  private Spillback.Outcome outcome(TaskRecord r, ByteString node) {
+  private Spillback.Outcome outcome(TaskRecord r, ByteString node, String address) {
     return new Spillback.Outcome() {
       @Override
       public void answered(ForwardTaskReply reply) {
@@ -237,7 +260,7 @@ final class TaskForwarding {
           tasks.requeue(r);
           return;
         }
-        storeReturns(r, node, reply);
+        storeReturns(r, node, address, reply);
       }
 
       @Override
@@ -260,37 +283,64 @@ final class TaskForwarding {
     return true;
   }
 
-  /** Stores small returns at once and pulls large ones; the task ends once all are here. */
-  private void storeReturns(TaskRecord r, ByteString node, ForwardTaskReply reply) {
-    int[] pending = {1};
-    boolean[] lost = {false};
-    Runnable oneDone =
-        () -> {
-          if (--pending[0] > 0 || !tasks.current(r)) {
-            return;
-          }
-          if (lost[0]) {
-            nodeFailed(r, node, Status.UNAVAILABLE.withDescription("a return was lost"));
-          } else {
-            tasks.forwardedEnded(r, node);
-          }
-        };
-    for (ObjectValue v : reply.getReturnsList()) {
-      if (!v.hasRemote()) {
-        objects.putInline(v.getObjectId(), v.getInline(), null);
-        continue;
-      }
-      pending[0]++;
-      transfers.pull(
-          v.getObjectId(),
-          v.getRemote().getAddress(),
-          true,
-          ok -> {
-            lost[0] |= !ok && objects.wanted(v.getObjectId());
-            oneDone.run();
-          });
+  /**
+   * Stores a forwarded task's returns: small ones at once, large ones stay at the peer until
+   * something here wants them ({@link RemoteReturns}). The task ends now; a plain task whose
+   * returns stay there keeps its record (and its arguments) so that it can run again if they are
+   * lost.
+   */
+  private void storeReturns(TaskRecord r, ByteString node, String address, ForwardTaskReply reply) {
+    boolean rebuildable = r.actor == null && !r.isActorCall();
+    if (remote.store(rebuildable ? r : null, node, address, reply) && rebuildable) {
+      r.resultsAt = node;
+      tasks.resultsElsewhere(r);
+    } else {
+      tasks.forwardedEnded(r, node);
     }
-    oneDone.run();
+  }
+
+  /** Something here waits for an object another node keeps for this one: pull it. */
+  void demanded(ObjectDirectory.Entry e) {
+    remote.demanded(e);
+  }
+
+  /** An object's entry is gone here. */
+  void objectRemoved(ByteString id) {
+    remote.removed(id);
+  }
+
+  /**
+   * The node holding a task's returns was lost before they came here: the task runs again within
+   * its {@code max_retries}, as Ray rebuilds objects from their lineage, or its returns fail.
+   */
+  private void returnsLost(TaskRecord r, ByteString node) {
+    if (!tasks.current(r)) {
+      return;
+    }
+    r.resultsAt = null;
+    if (r.retriesLeft != 0) {
+      LOG.info(
+          "rebuilding the returns of task {} (lost with node {}): running it again",
+          r.spec.getName(),
+          Ids.shortHex(node));
+      tasks.retryNow(r);
+    } else {
+      tasks.fail(
+          r,
+          "ObjectReconstructionFailedError",
+          "The returns of task "
+              + r.spec.getName()
+              + " were lost with node "
+              + Ids.shortHex(node)
+              + ", and it may not run again (max_retries=0, or its retries are used up).");
+    }
+  }
+
+  private void returnsSettled(TaskRecord r) {
+    if (tasks.current(r) && r.resultsAt != null) {
+      r.resultsAt = null;
+      tasks.finish(r);
+    }
   }
 
   /** The peer running {@code r} failed, or lost a return before this node had it. */
@@ -299,7 +349,7 @@ final class TaskForwarding {
       tasks.fail(r, "TaskCancelledError", tasks.cancelledMessage(r));
       return;
     }
-    view.backOff(node, System.currentTimeMillis(), ClusterView.FAILED_BACK_OFF_MS);
+    view.failed(node, System.currentTimeMillis());
     if (tasks.forwardedLost(r, node, String.valueOf(status.getCode()))) {
       return;
     }
@@ -397,60 +447,106 @@ final class TaskForwarding {
 
   /**
    * Answers a peer that forwarded {@code spec} once all its returns are ready: small ones inline,
-   * arena ones as remote objects held here for {@code from} until it pulls them. The caller's own
-   * hold here ends then.
+   * arena ones as remote objects held here for {@code from} until it pulls them or lets go, and
+   * with them every object the inline returns hold refs to (once those are ready too), held here
+   * for {@code from} the same way. The caller's own hold here ends then.
    */
   void answerWhenDone(TaskSpec spec, ByteString from, Reply<ForwardTaskReply> reply) {
     List<ByteString> ids = new ArrayList<>();
     for (int i = 1; i <= spec.getNumReturns(); i++) {
       ids.add(Ids.returnId(spec.getTaskId(), i));
     }
-    int[] left = {ids.size()};
-    Runnable answer =
-        () -> {
-          ForwardTaskReply.Builder b = ForwardTaskReply.newBuilder();
-          if (spec.hasActorCreation()) {
-            // The actor lives here now: its lifetime object stays, held for the node that owns
-            // it, until that node ends the actor (EndForwardedActor) or leaves the cluster.
-            objects.addClientRef(ids.get(0), from, 1);
-          }
-          for (ByteString id : ids) {
-            ObjectDirectory.Entry e = objects.get(id);
-            if (e != null && e.inArena() && e.nested().isEmpty()) {
-              objects.addClientRef(id, from, 1);
-              b.addReturns(remote(e));
-            } else {
-              b.addReturns(ObjectValue.newBuilder().setObjectId(id).setInline(returnCopy(e, id)));
-            }
-            objects.addClientRef(id, spec.getCallerId(), -1);
-          }
-          reply.ok(b.build());
-        };
-    if (ids.isEmpty()) {
-      answer.run();
-      return;
+    whenAllReady(ids, () -> whenAllReady(nestedOf(ids), () -> answer(spec, ids, from, reply)));
+  }
+
+  private void answer(
+      TaskSpec spec, List<ByteString> ids, ByteString from, Reply<ForwardTaskReply> reply) {
+    ForwardTaskReply.Builder b = ForwardTaskReply.newBuilder();
+    if (spec.hasActorCreation()) {
+      // The actor lives here now: its lifetime object stays, held for the node that owns
+      // it, until that node ends the actor (EndForwardedActor) or leaves the cluster.
+      objects.addClientRef(ids.get(0), from, 1);
+    }
+    for (ByteString n : nestedOf(ids)) {
+      ObjectDirectory.Entry e = objects.get(n);
+      if (e == null || !e.ready()) {
+        continue; // freed meanwhile: the peer's reader gets ObjectLostError
+      }
+      objects.addClientRef(n, from, 1);
+      b.addNested(
+          e.inArena()
+              ? remote(e)
+              : ObjectValue.newBuilder().setObjectId(n).setInline(e.inline()).build());
     }
     for (ByteString id : ids) {
-      objects.whenReady(
-          objects.get(id),
-          () -> {
-            if (--left[0] == 0) {
-              answer.run();
-            }
-          });
+      ObjectDirectory.Entry e = objects.get(id);
+      if (e != null && e.inArena() && e.nested().isEmpty()) {
+        objects.addClientRef(id, from, 1);
+        b.addReturns(remote(e));
+      } else {
+        b.addReturns(ObjectValue.newBuilder().setObjectId(id).setInline(returnCopy(e, id)));
+      }
+      objects.addClientRef(id, spec.getCallerId(), -1);
     }
+    reply.ok(b.build());
+  }
+
+  /**
+   * The objects that the inline values among {@code ids} hold refs to, and those inside them, inner
+   * ones first (so that the receiver stores an object before the values that hold it).
+   */
+  private List<ByteString> nestedOf(List<ByteString> ids) {
+    List<ByteString> out = new ArrayList<>();
+    java.util.Set<ByteString> seen = new java.util.HashSet<>(ids);
+    for (ByteString id : ids) {
+      addNested(objects.get(id), out, seen);
+    }
+    return out;
+  }
+
+  private void addNested(
+      ObjectDirectory.Entry e, List<ByteString> out, java.util.Set<ByteString> seen) {
+    if (e == null || e.inArena()) {
+      return; // arena values travel by pull, without the refs they hold (not supported yet)
+    }
+    for (ByteString n : e.nested()) {
+      if (seen.add(n)) {
+        addNested(objects.get(n), out, seen);
+        out.add(n);
+      }
+    }
+  }
+
+  /** Runs {@code then} once every object of {@code ids} that exists here is ready. */
+  private void whenAllReady(List<ByteString> ids, Runnable then) {
+    int[] left = {1};
+    Runnable one =
+        () -> {
+          if (--left[0] == 0) {
+            then.run();
+          }
+        };
+    for (ByteString id : ids) {
+      ObjectDirectory.Entry e = objects.get(id);
+      if (e != null) {
+        left[0]++;
+        objects.whenReady(e, one);
+      }
+    }
+    one.run();
   }
 
   /** A small return value as it travels back to the peer that forwarded its task. */
   private static InlineObject returnCopy(ObjectDirectory.Entry e, ByteString id) {
-    if (e != null && e.nested().isEmpty()) {
+    if (e != null && (!e.inArena() || e.nested().isEmpty())) {
       return e.inline();
     }
     return EngineErrors.of(
         "RaySystemError",
         e == null
             ? "The return value " + Ids.hex(id) + " was lost on the node that ran its task."
-            : "The task returned ObjectRefs from another node of the cluster; refs that cross"
-                + " nodes are not supported yet.");
+            : "The task returned a large value holding ObjectRefs on another node of the"
+                + " cluster; such values cannot cross nodes yet (return the refs in a small value,"
+                + " e.g. a list of refs).");
   }
 }

@@ -38,6 +38,13 @@ final class TaskRecord {
   /** What this node charged to the peer's room for it (empty for an actor call). */
   ResourceSet forwardedDemand = ResourceSet.EMPTY;
 
+  /**
+   * The peer that ran this task and keeps its large returns (not pulled here yet); the record
+   * stays, holding the arguments, so that the task can run again if that node is lost. Null if
+   * none.
+   */
+  ByteString resultsAt;
+
   /** Whether a peer node forwarded this task here (it is not forwarded again). */
   boolean fromPeer;
 

@@ -100,11 +100,8 @@ final class TaskScheduler implements TaskForwarding.Tasks {
 
   private final Set<SchedulingClass> infeasibleWarned = new HashSet<>();
 
-  /** Hex ids of the placement groups removed (tasks that need their resources fail). */
-  private final Set<String> removedGroups = new HashSet<>();
-
-  /** This node's placement group bundles; made on first use (most nodes never see one). */
-  private BundleReservations bundles;
+  /** This node's part in placement groups; made on first use (most nodes never see one). */
+  private PlacementGroupsHere placementGroups;
 
   private boolean closed;
   private boolean reportScheduled;
@@ -366,7 +363,7 @@ final class TaskScheduler implements TaskForwarding.Tasks {
   }
 
   void enqueue(TaskRecord r) {
-    if (inRemovedGroup(r)) {
+    if (placementGroups != null && placementGroups.failIfRemoved(r)) {
       return;
     }
     if (r.spec.getSchedulingStrategy().hasNodeAffinity() && !placeByAffinity(r)) {
@@ -415,88 +412,59 @@ final class TaskScheduler implements TaskForwarding.Tasks {
 
   // ---------------------------------------------------------------- placement groups
 
-  /** Whether a task needs resources of a placement group that was removed (it fails if so). */
-  private boolean inRemovedGroup(TaskRecord r) {
-    if (removedGroups.isEmpty()
-        || !r.demand.anyName(n -> removedGroups.contains(BundleResources.groupOf(n)))) {
-      return false;
-    }
-    String why =
-        "The placement group of "
-            + r.spec.getName()
-            + " was removed (ray.util.remove_placement_group), so it cannot run.";
-    if (r.spec.hasActorCreation()) {
-      actors.unplaceable(r, "ActorPlacementGroupRemoved", why);
-    } else {
-      fail(r, "TaskPlacementGroupRemoved", why);
-    }
-    return true;
-  }
+  // ---------------------------------------------------------------- placement groups
 
-  boolean prepareBundles(List<Bundle> bundles) {
-    boolean ok = !closed && bundles().prepare(bundles);
-    reportResourcesSoon();
-    return ok;
-  }
+  /** This node's bundles of placement groups, and the groups removed. */
+  PlacementGroupsHere placementGroups() {
+    if (placementGroups == null) {
+      placementGroups =
+          new PlacementGroupsHere(
+              ledger,
+              new PlacementGroupsHere.Host() {
+                @Override
+                public void dispatch() {
+                  TaskScheduler.this.dispatch();
+                }
 
-  boolean commitBundles(List<Bundle> bundles) {
-    boolean ok = bundles().commit(bundles);
-    dispatch();
-    return ok;
-  }
+                @Override
+                public void reportSoon() {
+                  reportResourcesSoon();
+                }
 
-  /** Bundles given back: {@code removed} when their group is gone for good. */
-  void returnBundles(List<Bundle> bundles, boolean removed) {
-    if (removed) {
-      List<ByteString> ids = new ArrayList<>();
-      bundles.forEach(b -> ids.add(b.getPlacementGroupId()));
-      groupsRemoved(ids);
-    }
-    bundles().giveBack(bundles);
-    reportResourcesSoon();
-  }
+                @Override
+                public List<TaskRecord> queued() {
+                  List<TaskRecord> all = new ArrayList<>();
+                  queue.values().forEach(all::addAll);
+                  return all;
+                }
 
-  /**
-   * Placement groups removed (the control service's word): their bundles here are given back, and
-   * tasks queued for them fail.
-   */
-  void groupsRemoved(List<ByteString> groupIds) {
-    Set<String> fresh = new HashSet<>();
-    for (ByteString id : groupIds) {
-      if (removedGroups.add(Ids.hex(id))) {
-        fresh.add(Ids.hex(id));
-      }
-    }
-    if (fresh.isEmpty()) {
-      return;
-    }
-    bundles().giveBackGroups(fresh);
-    for (ArrayDeque<TaskRecord> q : new ArrayList<>(queue.values())) {
-      for (TaskRecord r : new ArrayList<>(q)) {
-        if (r.demand.anyName(n -> fresh.contains(BundleResources.groupOf(n)))) {
-          unqueue(r);
-          inRemovedGroup(r);
-        }
-      }
-    }
-  }
+                @Override
+                public void unqueue(TaskRecord r) {
+                  TaskScheduler.this.unqueue(r);
+                }
 
-  /** Kills the workers of tasks and actors running on a group's resources (given back). */
-  private void evictGroup(String hex) {
-    for (ByteString id : ledger.leasesHolding(n -> hex.equals(BundleResources.groupOf(n)))) {
-      TaskRecord r = tasks.get(id);
-      WorkerHandle w = r != null ? r.worker : actors.workerOfActor(id);
-      if (w != null) {
-        workers.kill(w);
-      }
-    }
-  }
+                @Override
+                public void failUnplaceable(TaskRecord r, String errorType, String why) {
+                  if (r.spec.hasActorCreation()) {
+                    actors.unplaceable(r, errorType, why);
+                  } else {
+                    fail(r, errorType, why);
+                  }
+                }
 
-  private BundleReservations bundles() {
-    if (bundles == null) {
-      bundles = new BundleReservations(ledger, this::evictGroup);
+                @Override
+                public WorkerHandle workerOfLease(ByteString leaseId) {
+                  TaskRecord r = tasks.get(leaseId);
+                  return r != null ? r.worker : actors.workerOfActor(leaseId);
+                }
+
+                @Override
+                public void kill(WorkerHandle w) {
+                  workers.kill(w);
+                }
+              });
     }
-    return bundles;
+    return placementGroups;
   }
 
   /** Matches queued tasks with resources and workers; starts workers when none is idle. */
@@ -858,6 +826,18 @@ final class TaskScheduler implements TaskForwarding.Tasks {
   }
 
   @Override
+  public void resultsElsewhere(TaskRecord r) {
+    if (!queue.isEmpty()) {
+      dispatch(); // the peer has room again: the next queued task may go there
+    }
+  }
+
+  /** An object's entry is gone: a peer that kept it for this node may let go. */
+  void objectRemoved(ByteString id) {
+    forwarding.objectRemoved(id);
+  }
+
+  @Override
   public boolean forwardedLost(TaskRecord r, ByteString node, String why) {
     if (r.actor == null) {
       return false;
@@ -931,8 +911,8 @@ final class TaskScheduler implements TaskForwarding.Tasks {
    */
   void cancel(ByteString taskId, boolean force, boolean recursive) {
     TaskRecord r = tasks.get(taskId);
-    if (r == null || r.cancelled) {
-      return;
+    if (r == null || r.cancelled || r.resultsAt != null) {
+      return; // unknown, cancelled already, or finished (its returns are at a peer)
     }
     r.cancelled = true;
     if (recursive) {

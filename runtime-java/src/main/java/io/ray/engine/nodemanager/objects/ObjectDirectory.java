@@ -3,6 +3,7 @@ package io.ray.engine.nodemanager.objects;
 import com.google.protobuf.ByteString;
 import io.ray.engine.rpc.InlineObject;
 import io.ray.engine.rpc.ObjectFormat;
+import io.ray.engine.rpc.RemoteObject;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -49,12 +50,31 @@ public final class ObjectDirectory {
     List<ByteString> nested = List.of();
     List<Runnable> onReady;
 
+    /**
+     * Where the value is while it is not here: another node's store (a task that ran there, its
+     * return not pulled yet). Null once it is here, or while nobody has it yet.
+     */
+    RemoteObject elsewhere;
+
+    /** Told once the value exists, here or elsewhere (a wait that does not fetch). */
+    List<Runnable> onLocated;
+
     Entry(ByteString id) {
       this.id = id;
     }
 
     public State state() {
       return state;
+    }
+
+    /** The node holding the value while it is not here yet; null if none. */
+    public RemoteObject elsewhere() {
+      return elsewhere;
+    }
+
+    /** Whether the value exists: here, or in another node's store. */
+    public boolean located() {
+      return ready() || elsewhere != null;
     }
 
     public boolean ready() {
@@ -100,6 +120,10 @@ public final class ObjectDirectory {
   }
 
   private final Map<ByteString, Entry> entries = new HashMap<>();
+
+  /** Told when something waits for a value that is elsewhere (it should be pulled here). */
+  private Consumer<Entry> onDemand = e -> {};
+
   private final Consumer<Entry> onFree;
   private final Consumer<ByteString> onRemoved;
 
@@ -122,6 +146,54 @@ public final class ObjectDirectory {
 
   public Entry get(ByteString id) {
     return entries.get(id);
+  }
+
+  public void onDemand(Consumer<Entry> listener) {
+    this.onDemand = listener;
+  }
+
+  /**
+   * A pending object's value exists in another node's store: waits that do not fetch are over, and
+   * if something already waits for the value here, it is demanded now.
+   */
+  public void markElsewhere(ByteString id, RemoteObject where) {
+    Entry e = entries.get(id);
+    if (e == null || e.ready()) {
+      return;
+    }
+    e.elsewhere = where;
+    fireLocated(e);
+    if (e.onReady != null) {
+      onDemand.accept(e);
+    }
+  }
+
+  /** The value is no longer elsewhere (that node is gone, or it is being made again). */
+  public void clearElsewhere(ByteString id) {
+    Entry e = entries.get(id);
+    if (e != null) {
+      e.elsewhere = null;
+    }
+  }
+
+  /** Runs {@code callback} once the value exists here or elsewhere (now, if it does). */
+  public void whenLocated(Entry e, Runnable callback) {
+    if (e.located()) {
+      callback.run();
+      return;
+    }
+    if (e.onLocated == null) {
+      e.onLocated = new ArrayList<>(2);
+    }
+    e.onLocated.add(callback);
+  }
+
+  private static void fireLocated(Entry e) {
+    List<Runnable> callbacks = e.onLocated;
+    e.onLocated = null;
+    if (callbacks != null) {
+      callbacks.forEach(Runnable::run);
+    }
   }
 
   public int size() {
@@ -225,6 +297,9 @@ public final class ObjectDirectory {
       e.onReady = new ArrayList<>(2);
     }
     e.onReady.add(callback);
+    if (e.elsewhere != null) {
+      onDemand.accept(e);
+    }
   }
 
   public void addClientRef(ByteString id, ByteString client, int delta) {
@@ -323,6 +398,8 @@ public final class ObjectDirectory {
 
   private void makeReady(Entry e) {
     e.state = State.READY;
+    e.elsewhere = null;
+    fireLocated(e);
     List<Runnable> callbacks = e.onReady;
     e.onReady = null;
     if (callbacks != null) {
@@ -337,7 +414,7 @@ public final class ObjectDirectory {
     }
     // A pending object nobody holds any more is dropped too unless something waits for it;
     // if its task still produces it, the value is discarded on arrival.
-    if (!e.ready() && e.onReady != null) {
+    if (!e.ready() && (e.onReady != null || e.onLocated != null)) {
       return;
     }
     if (entries.remove(e.id) != e) {

@@ -102,6 +102,7 @@ public final class ObjectRequests {
         failedAlready ? 0 : pending.size(),
         req.getTimeoutMs(),
         true,
+        false,
         timedOut ->
             reply.ok(
                 timedOut
@@ -112,9 +113,13 @@ public final class ObjectRequests {
   /** Answers when {@code num_ready} objects are ready (or lost), or the timeout passes. */
   public void await(WaitObjectsRequest req, Reply<WaitObjectsReply> reply) {
     List<ByteString> ids = req.getObjectIdsList();
+    boolean noFetch = req.getNoFetch();
     List<ObjectDirectory.Entry> pending = pendingOf(ids);
     // Another job's objects count as ready, as unknown ones do: a get of them then fails.
     pending.removeIf(e -> firstForbidden(req.getClientId(), List.of(e.id)) != null);
+    if (noFetch) {
+      pending.removeIf(ObjectDirectory.Entry::located);
+    }
     int needed = req.getNumReady() - (ids.size() - pending.size());
     awaitReady(
         req.getClientId(),
@@ -122,7 +127,8 @@ public final class ObjectRequests {
         needed,
         req.getTimeoutMs(),
         false,
-        timedOut -> reply.ok(readyIndices(ids)));
+        noFetch,
+        timedOut -> reply.ok(readyIndices(ids, noFetch)));
   }
 
   /** Reserves arena space for a payload the client will write, or says why not. */
@@ -228,6 +234,7 @@ public final class ObjectRequests {
       int needed,
       long timeoutMs,
       boolean stopOnError,
+      boolean locatedIsEnough,
       Consumer<Boolean> done) {
     if (needed <= 0) {
       done.accept(false);
@@ -244,7 +251,9 @@ public final class ObjectRequests {
           done.accept(timedOut);
         };
     for (ObjectDirectory.Entry e : pending) {
-      if (stopOnError) {
+      if (locatedIsEnough) {
+        objects.whenLocated(e, () -> waiter.oneReady(false));
+      } else if (stopOnError) {
         objects.whenReady(e, () -> waiter.oneReady(isError(e)));
       } else {
         objects.whenReady(e, () -> waiter.oneReady(false));
@@ -319,11 +328,11 @@ public final class ObjectRequests {
     return v.setInline(e.inline()).build();
   }
 
-  private WaitObjectsReply readyIndices(List<ByteString> ids) {
+  private WaitObjectsReply readyIndices(List<ByteString> ids, boolean locatedIsEnough) {
     WaitObjectsReply.Builder b = WaitObjectsReply.newBuilder();
     for (int i = 0; i < ids.size(); i++) {
       ObjectDirectory.Entry e = objects.get(ids.get(i));
-      if (e == null || e.ready()) {
+      if (e == null || e.ready() || (locatedIsEnough && e.located())) {
         b.addReadyIndices(i);
       }
     }

@@ -37,6 +37,7 @@ public final class ClusterView {
   private final ByteString self;
   private final Map<ByteString, Peer> peers = new LinkedHashMap<>();
   private final Map<ByteString, Long> backedOffUntil = new HashMap<>();
+  private final Map<ByteString, Long> failedUntil = new HashMap<>();
   private final Map<ByteString, ResourceSet> forwarded = new HashMap<>();
 
   public ClusterView(ByteString self) {
@@ -94,6 +95,21 @@ public final class ClusterView {
   /** The peer refused a task or failed: no more tasks for it for {@code forMs}. */
   public void backOff(ByteString nodeId, long nowMs, long forMs) {
     backedOffUntil.merge(nodeId, nowMs + forMs, Math::max);
+  }
+
+  /**
+   * A call to the peer failed (unreachable, or died): it gets no tasks, nor counts as alive for
+   * node affinity, until the control service could have declared it dead.
+   */
+  public void failed(ByteString nodeId, long nowMs) {
+    backOff(nodeId, nowMs, FAILED_BACK_OFF_MS);
+    failedUntil.merge(nodeId, nowMs + FAILED_BACK_OFF_MS, Math::max);
+  }
+
+  /** Whether a call to the peer failed lately (see {@link #failed}). */
+  public boolean failedLately(ByteString nodeId, long nowMs) {
+    Long until = failedUntil.get(nodeId);
+    return until != null && until > nowMs;
   }
 
   /** Peers that may take tasks now, with their room, in the control service's order. */
