@@ -149,6 +149,51 @@ def test_a_task_needing_a_resource_only_another_node_has_runs_there(cluster):
     assert "SAME True" in out, out
 
 
+def test_refs_travel_in_arguments_and_returns_between_nodes(cluster):
+    """Refs held inside arguments reach a task and an actor on another node (small values copied
+    along, large ones pulled), and refs to objects made there come back in returned values."""
+    out = _driver(
+        cluster,
+        """
+        import numpy as np
+        import ray
+        ray.init()
+
+        @ray.remote(resources={"special": 0.01})
+        def total(refs, big):
+            return sum(ray.get(refs)) + float(ray.get(big["a"]).sum()), ray.util.get_node_ip_address()
+
+        small = [ray.put(i) for i in range(5)]
+        big = ray.put(np.ones(1 << 20))
+        print("ARGS", ray.get(total.remote(small, {"a": big}), timeout=60) == (10 + (1 << 20), "127.0.0.3"))
+
+        @ray.remote(resources={"special": 0.01})
+        class Keeper:
+            def keep(self, refs):
+                self.refs = refs
+
+            def total(self):
+                return float(sum(np.sum(v) for v in ray.get(self.refs)))
+
+        keeper = Keeper.remote()
+        ray.get(keeper.keep.remote([ray.put(3), ray.put(np.full(1 << 20, 2.0))]), timeout=60)
+        print("KEPT", ray.get(keeper.total.remote(), timeout=60) == 3 + 2 * (1 << 20))
+
+        @ray.remote(resources={"special": 0.01})
+        def made_there():
+            inner = ray.remote(lambda: np.full(1 << 18, 5.0)).remote()
+            return {"put": ray.put(np.arange(1 << 18)), "task": inner, "small": ray.put("s")}
+
+        got = ray.get(made_there.remote(), timeout=60)
+        print("RETURNED", int(ray.get(got["put"]).sum()) == int(np.arange(1 << 18).sum()),
+              float(ray.get(got["task"]).sum()) == 5.0 * (1 << 18), ray.get(got["small"]))
+        """,
+    )
+    assert "ARGS True" in out, out
+    assert "KEPT True" in out, out
+    assert "RETURNED True True s" in out, out
+
+
 def test_counter_works_unchanged_prints_2400(cluster):
     result = run_script(tutorial_dir() / "counter_works.py", env=cluster["env"], timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -200,7 +200,9 @@ public final class NodeManager implements AutoCloseable {
         () ->
             withJob(
                 spec.getJobId(),
-                job -> scheduler.acceptForwarded(spec, req.getFromNodeId(), reply),
+                job ->
+                    scheduler.acceptForwarded(
+                        spec, req.getFromNodeId(), req.getNestedList(), reply),
                 missing -> reply.ok(ForwardTaskReply.newBuilder().setRejected(missing).build())));
   }
 

@@ -10,6 +10,7 @@ import io.ray.engine.rpc.EndForwardedActorRequest;
 import io.ray.engine.rpc.ForwardTaskReply;
 import io.ray.engine.rpc.ForwardTaskRequest;
 import io.ray.engine.rpc.NodeManagerServiceGrpc;
+import io.ray.engine.rpc.ObjectValue;
 import io.ray.engine.rpc.ReleaseObjectsRequest;
 import io.ray.engine.rpc.TaskSpec;
 import java.util.HashMap;
@@ -48,11 +49,18 @@ final class Spillback {
     this.channels = channels;
   }
 
-  /** Sends {@code spec} (its arguments all by value) to the peer at {@code address}. */
-  void forward(String address, TaskSpec spec, Outcome outcome) {
+  /**
+   * Sends {@code spec} (its arguments all by value) to the peer at {@code address}, with the
+   * objects its arguments hold refs to.
+   */
+  void forward(String address, TaskSpec spec, List<ObjectValue> nested, Outcome outcome) {
     ByteString taskId = spec.getTaskId();
     ForwardTaskRequest request =
-        ForwardTaskRequest.newBuilder().setSpec(spec).setFromNodeId(self).build();
+        ForwardTaskRequest.newBuilder()
+            .setSpec(spec)
+            .setFromNodeId(self)
+            .addAllNested(nested)
+            .build();
     NodeManagerServiceGrpc.newStub(channels.get(address))
         .forwardTask(
             request,

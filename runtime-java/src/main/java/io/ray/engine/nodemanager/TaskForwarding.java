@@ -135,15 +135,15 @@ final class TaskForwarding {
   /** Sends the task to {@code node}; false (nothing changed) if it must run here. */
   boolean forward(TaskRecord r, ByteString node) {
     ClusterView.Peer peer = view.peer(node);
-    TaskSpec spec = r.fromPeer || peer == null ? null : travelling(r);
-    if (spec == null) {
+    Travelling t = r.fromPeer || peer == null ? null : travelling(r);
+    if (t == null) {
       return false;
     }
     view.charge(node, r.demand);
     r.forwardedDemand = r.demand;
     r.forwardedTo = node;
     LOG.debug("task {} spills to node {}", r.spec.getName(), Ids.shortHex(node));
-    spillback.forward(peer.address(), spec, outcome(r, node, peer.address()));
+    spillback.forward(peer.address(), t.spec(), t.nested(), outcome(r, node, peer.address()));
     return true;
   }
 
@@ -154,13 +154,13 @@ final class TaskForwarding {
    */
   boolean forwardCall(TaskRecord call, ByteString node) {
     ClusterView.Peer peer = view.peer(node);
-    TaskSpec spec = peer == null ? null : withTravellingArgs(call);
-    if (spec == null) {
+    Travelling t = peer == null ? null : withTravellingArgs(call);
+    if (t == null) {
       return false;
     }
     call.forwardedDemand = ResourceSet.EMPTY;
     call.forwardedTo = node;
-    spillback.forward(peer.address(), spec, outcome(call, node, peer.address()));
+    spillback.forward(peer.address(), t.spec(), t.nested(), outcome(call, node, peer.address()));
     return true;
   }
 
@@ -185,12 +185,15 @@ final class TaskForwarding {
     spillback.cancel(taskId, why);
   }
 
+  /** A task as it travels: its spec, and the objects its arguments hold refs to. */
+  private record Travelling(TaskSpec spec, List<ObjectValue> nested) {}
+
   /**
    * The task as it travels: small arguments by value, arena ones as remote objects the peer pulls
    * from here (the task's record keeps them alive meanwhile). Null when it must run here: an actor
-   * task, a leased one, or an argument that is an error or holds refs.
+   * task, a leased one, or an argument that cannot travel (below).
    */
-  private TaskSpec travelling(TaskRecord r) {
+  private Travelling travelling(TaskRecord r) {
     TaskSpec spec = r.spec;
     if (spec.hasActorTask() || !spec.getLeaseId().isEmpty()) {
       return null;
@@ -198,33 +201,46 @@ final class TaskForwarding {
     return withTravellingArgs(r);
   }
 
-  /** The spec with its arguments as they travel; null if one cannot (an error, or holds refs). */
-  private TaskSpec withTravellingArgs(TaskRecord r) {
+  /**
+   * The spec with its arguments as they travel, and the objects their values hold refs to (inner
+   * ones first; actor handles travel as they are, see {@link #nestedOf}). Null if an argument
+   * cannot travel: an error, a large value holding refs, or a value holding a ref to an object that
+   * is not ready here yet.
+   */
+  private Travelling withTravellingArgs(TaskRecord r) {
     TaskSpec spec = r.spec;
     TaskSpec.Builder b = spec.toBuilder().setAttempt(r.attempt);
+    List<ByteString> refs = new ArrayList<>();
     for (int i = 0; i < spec.getArgsCount(); i++) {
       TaskArg arg = spec.getArgs(i);
       if (arg.hasValue()) {
-        if (!onlyActorHandles(arg.getValue().getNestedRefsList())) {
-          return null;
-        }
+        refs.addAll(arg.getValue().getNestedRefsList());
         continue;
       }
       ObjectDirectory.Entry e = objects.get(arg.getObjectId());
       if (e == null
           || !e.ready()
-          || !onlyActorHandles(e.nested())
+          || (e.inArena() && !onlyActorHandles(e.nested()))
           || e.format() == ObjectFormat.ERROR
           || e.format() == ObjectFormat.ENGINE_ERROR) {
         return null;
       }
+      refs.addAll(e.nested());
       b.setArgs(
           i,
           e.inArena()
               ? arg.toBuilder().setResolved(remote(e)).build()
               : TaskArg.newBuilder().setKeyword(arg.getKeyword()).setValue(e.inline()).build());
     }
-    return b.build();
+    List<ObjectValue> nested = new ArrayList<>();
+    for (ByteString id : nestedOf(refs, new java.util.HashSet<>())) {
+      ObjectDirectory.Entry e = objects.get(id);
+      if (e == null || !e.ready() || (e.inArena() && !e.nested().isEmpty())) {
+        return null;
+      }
+      nested.add(valueOf(e));
+    }
+    return new Travelling(b.build(), nested);
   }
 
   /**
@@ -404,7 +420,30 @@ final class TaskForwarding {
    * until the task's record holds it) and a pull, started by the runnables added to {@code
    * afterAccept}. Returns the spec as it runs here.
    */
-  TaskSpec receiving(TaskSpec spec, ByteString from, List<Runnable> afterAccept) {
+  TaskSpec receiving(
+      TaskSpec spec,
+      ByteString from,
+      List<ObjectValue> nested,
+      List<Runnable> afterAccept,
+      List<ByteString> pulled) {
+    // The objects the arguments hold refs to: stored or pulled here, held by the peer's id until
+    // the task's record holds them (through its arguments' values).
+    for (ObjectValue n : nested) {
+      ByteString id = n.getObjectId();
+      if (objects.get(id) != null) {
+        continue;
+      }
+      objects.addPending(id, from);
+      afterAccept.add(() -> objects.addClientRef(id, from, -1));
+      if (n.hasInline()) {
+        objects.putInline(id, n.getInline(), null);
+      } else {
+        pulled.add(id);
+        String address = n.getRemote().getAddress();
+        afterAccept.add(
+            () -> transfers.pull(id, address, false, ok -> argumentPulled(id, address, ok)));
+      }
+    }
     TaskSpec.Builder b = null;
     for (int i = 0; i < spec.getArgsCount(); i++) {
       TaskArg arg = spec.getArgs(i);
@@ -451,12 +490,18 @@ final class TaskForwarding {
    * with them every object the inline returns hold refs to (once those are ready too), held here
    * for {@code from} the same way. The caller's own hold here ends then.
    */
-  void answerWhenDone(TaskSpec spec, ByteString from, Reply<ForwardTaskReply> reply) {
+  void answerWhenDone(
+      TaskSpec spec, ByteString from, List<ByteString> pulled, Reply<ForwardTaskReply> reply) {
     List<ByteString> ids = new ArrayList<>();
     for (int i = 1; i <= spec.getNumReturns(); i++) {
       ids.add(Ids.returnId(spec.getTaskId(), i));
     }
-    whenAllReady(ids, () -> whenAllReady(nestedOf(ids), () -> answer(spec, ids, from, reply)));
+    // The objects its arguments held refs to are all here before the peer may let go of them.
+    whenAllReady(
+        pulled,
+        () ->
+            whenAllReady(
+                ids, () -> whenAllReady(nestedOf(ids), () -> answer(spec, ids, from, reply))));
   }
 
   private void answer(
@@ -473,10 +518,7 @@ final class TaskForwarding {
         continue; // freed meanwhile: the peer's reader gets ObjectLostError
       }
       objects.addClientRef(n, from, 1);
-      b.addNested(
-          e.inArena()
-              ? remote(e)
-              : ObjectValue.newBuilder().setObjectId(n).setInline(e.inline()).build());
+      b.addNested(valueOf(e));
     }
     for (ByteString id : ids) {
       ObjectDirectory.Entry e = objects.get(id);
@@ -502,6 +544,28 @@ final class TaskForwarding {
       addNested(objects.get(id), out, seen);
     }
     return out;
+  }
+
+  /**
+   * The objects {@code refs} name and those inside them, inner ones first; actor handles (their
+   * lifetime objects) are left out: they travel as they are (see {@link #onlyActorHandles}).
+   */
+  private List<ByteString> nestedOf(List<ByteString> refs, java.util.Set<ByteString> seen) {
+    List<ByteString> out = new ArrayList<>();
+    for (ByteString n : refs) {
+      if (!tasks.isActorLifetime(n) && seen.add(n)) {
+        addNested(objects.get(n), out, seen);
+        out.add(n);
+      }
+    }
+    return out;
+  }
+
+  /** An object's value as it travels: inline, or where to pull it from (this node). */
+  private ObjectValue valueOf(ObjectDirectory.Entry e) {
+    return e.inArena()
+        ? remote(e)
+        : ObjectValue.newBuilder().setObjectId(e.id).setInline(e.inline()).build();
   }
 
   private void addNested(

@@ -346,8 +346,8 @@ final class TaskScheduler implements TaskForwarding.Tasks {
           "RaySystemError",
           "The call "
               + r.spec.getName()
-              + " cannot reach its actor on another node: its arguments must be values (not"
-              + " refs to objects still being made, nor values holding refs).");
+              + " cannot reach its actor on another node: its arguments must be ready values"
+              + " (not refs to objects still being made, nor large values holding refs).");
     }
   }
 
@@ -782,7 +782,11 @@ final class TaskScheduler implements TaskForwarding.Tasks {
    * A peer forwarded a task: it runs here as any task, and {@code reply} gets its returns once they
    * are all ready. A demand this node can never meet is refused.
    */
-  void acceptForwarded(TaskSpec forwarded, ByteString from, Reply<ForwardTaskReply> reply) {
+  void acceptForwarded(
+      TaskSpec forwarded,
+      ByteString from,
+      List<ObjectValue> nested,
+      Reply<ForwardTaskReply> reply) {
     TaskSpec spec = forwarded;
     if (closed || !ledger.total().contains(ResourceSet.of(spec.getResourcesMap()))) {
       reply.ok(ForwardTaskReply.newBuilder().setRejected(closed ? "closing" : "no room").build());
@@ -793,14 +797,15 @@ final class TaskScheduler implements TaskForwarding.Tasks {
       return;
     }
     List<Runnable> pulls = new ArrayList<>();
-    spec = forwarding.receiving(spec, from, pulls);
+    List<ByteString> pulled = new ArrayList<>();
+    spec = forwarding.receiving(spec, from, nested, pulls, pulled);
     accept(spec);
     pulls.forEach(Runnable::run);
     TaskRecord r = tasks.get(spec.getTaskId());
     if (r != null) {
       r.fromPeer = true;
     }
-    forwarding.answerWhenDone(spec, from, reply);
+    forwarding.answerWhenDone(spec, from, pulled, reply);
   }
 
   /** The peer that forwarded a task cancelled its call: the task is cancelled here. */
