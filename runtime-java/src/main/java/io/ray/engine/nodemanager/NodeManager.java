@@ -153,17 +153,32 @@ public final class NodeManager implements AutoCloseable {
     // A job that started elsewhere gets warm workers here too, as the driver's node gives it,
     // so that the first tasks it spills here do not wait for worker JVMs to start.
     if (view.getNodesCount() > 0) {
-      for (ByteString jobId : running) {
-        if (jobs.get(jobId) == null) {
-          jobs.getOrCreate(jobId);
-          withJob(jobId, this::prestart, missing -> jobs.end(jobId));
-        }
-      }
+      running.forEach(this::warm);
     }
     if (view.getRemovedPlacementGroupsCount() > 0) {
       scheduler.placementGroups().removed(view.getRemovedPlacementGroupsList());
     }
     scheduler.clusterView(view.getNodesList());
+  }
+
+  /** A job this node has not seen yet gets its default workers started. */
+  private void warm(ByteString jobId) {
+    if (jobs.get(jobId) == null) {
+      jobs.getOrCreate(jobId);
+      withJob(jobId, this::prestart, missing -> jobs.end(jobId));
+    }
+  }
+
+  /** A peer's driver started a job: warm workers for it here (see {@link #clusterView}). */
+  public void jobStarted(JobStartedRequest req, Reply<JobStartedReply> reply) {
+    onLoop(
+        reply,
+        () -> {
+          if (!closed) {
+            warm(req.getJobId());
+          }
+          reply.ok(JobStartedReply.getDefaultInstance());
+        });
   }
 
   /** The control service's calls about placement group bundles. */
@@ -263,6 +278,9 @@ public final class NodeManager implements AutoCloseable {
     loop.execute(
         () -> {
           ByteString jobId = req.getJobId();
+          if (jobs.get(jobId) == null) {
+            scheduler.announceJob(jobId); // the peers warm its workers now
+          }
           jobs.attach(new JobTable.Driver(req.getClientId(), jobId, req.getPid()));
           clientStreams.open(req.getClientId());
           withJob(

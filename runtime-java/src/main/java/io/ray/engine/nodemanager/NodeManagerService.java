@@ -118,6 +118,11 @@ public final class NodeManagerService extends NodeManagerServiceGrpc.NodeManager
   }
 
   @Override
+  public void jobStarted(JobStartedRequest req, StreamObserver<JobStartedReply> out) {
+    node.jobStarted(req, Reply.of(out));
+  }
+
+  @Override
   public void releaseObjects(ReleaseObjectsRequest req, StreamObserver<ReleaseObjectsReply> out) {
     node.releaseObjects(req, Reply.of(out));
   }

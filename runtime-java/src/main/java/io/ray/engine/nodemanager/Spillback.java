@@ -9,6 +9,7 @@ import io.ray.engine.common.PeerChannels;
 import io.ray.engine.rpc.EndForwardedActorRequest;
 import io.ray.engine.rpc.ForwardTaskReply;
 import io.ray.engine.rpc.ForwardTaskRequest;
+import io.ray.engine.rpc.JobStartedRequest;
 import io.ray.engine.rpc.NodeManagerServiceGrpc;
 import io.ray.engine.rpc.ObjectValue;
 import io.ray.engine.rpc.ReleaseObjectsRequest;
@@ -111,6 +112,12 @@ final class Spillback {
         .releaseObjects(
             ReleaseObjectsRequest.newBuilder().setNodeId(self).addAllObjectIds(ids).build(),
             ignored());
+  }
+
+  /** Tells a peer a job started here (fire and forget: the heartbeat tells it anyway). */
+  void jobStarted(String address, ByteString jobId) {
+    NodeManagerServiceGrpc.newStub(channels.get(address))
+        .jobStarted(JobStartedRequest.newBuilder().setJobId(jobId).build(), ignored());
   }
 
   private static <T> io.grpc.stub.StreamObserver<T> ignored() {

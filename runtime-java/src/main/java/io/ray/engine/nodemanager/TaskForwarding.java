@@ -180,6 +180,13 @@ final class TaskForwarding {
             .build());
   }
 
+  /** Tells every peer that a job started here (they warm its workers). */
+  void announceJob(ByteString jobId) {
+    for (ClusterView.Peer p : view.candidates(0)) {
+      spillback.jobStarted(p.address(), jobId);
+    }
+  }
+
   /** Cancels a forwarded task at its peer; its failure then ends it here. */
   void cancel(ByteString taskId, String why) {
     spillback.cancel(taskId, why);

@@ -837,6 +837,11 @@ final class TaskScheduler implements TaskForwarding.Tasks {
     }
   }
 
+  /** A new job's driver attached here: the peers warm its workers. */
+  void announceJob(ByteString jobId) {
+    forwarding.announceJob(jobId);
+  }
+
   /** An object's entry is gone: a peer that kept it for this node may let go. */
   void objectRemoved(ByteString id) {
     forwarding.objectRemoved(id);
