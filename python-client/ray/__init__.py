@@ -30,6 +30,7 @@ from ray._private.api import (  # noqa: E402
     shutdown,
     wait,
 )
+from ray._private.generators import DynamicObjectRefGenerator, ObjectRefGenerator  # noqa: E402
 from ray._private.object_ref import ObjectRef  # noqa: E402
 from ray.actor import ActorClass, ActorHandle, get_actor, kill, method  # noqa: E402
 from ray.remote_function import RemoteFunction  # noqa: E402
@@ -59,6 +60,8 @@ __all__ = [
     "shutdown",
     "wait",
     "ObjectRef",
+    "ObjectRefGenerator",
+    "DynamicObjectRefGenerator",
     "RemoteFunction",
     "util",
 ]

@@ -12,6 +12,7 @@ from typing import Any, Dict, Optional
 
 from ray import exceptions
 from ray._private import context, ids, task_spec
+from ray._private.generators import ObjectRefGenerator
 from ray._private.object_ref import ObjectRef
 from ray._private.options import actor_defaults, actor_resources, validate_actor_options
 from ray._private.runtime_env import TaskEnvCache
@@ -37,8 +38,9 @@ def method(*args, **kwargs):
     if args or not kwargs or set(kwargs) - valid:
         raise ValueError(f"@ray.method takes keyword arguments among {sorted(valid)}, e.g. num_returns=2")
     num_returns = kwargs.get("num_returns")
-    if num_returns is not None and (not isinstance(num_returns, int) or num_returns < 0):
-        raise ValueError("num_returns must be a non-negative integer")
+    if num_returns is not None and num_returns not in ("streaming", "dynamic"):
+        if not isinstance(num_returns, int) or isinstance(num_returns, bool) or num_returns < 0:
+            raise ValueError("num_returns must be a non-negative integer, 'streaming' or 'dynamic'")
 
     def annotate(fn):
         fn.__ray_method_options__ = dict(kwargs)
@@ -390,14 +392,19 @@ class ActorMethod:
         _check_call(getattr(state, "signatures", {}).get(self._name), args, kwargs)
         num_returns = self._options.get("num_returns")
         num_returns = 1 if num_returns is None else num_returns
+        streaming = num_returns == "streaming"
+        dynamic = num_returns == "dynamic"
+        num_returns = 0 if streaming else 1 if dynamic else num_returns
         task_id = ids.new_task_id(session.job_id)
         spec = common.TaskSpec(
             task_id=task_id,
             job_id=session.job_id,
             caller_id=session.client_id,
             num_returns=num_returns,
-            max_retries=self._options.get("max_task_retries", state.max_task_retries),
+            max_retries=0 if streaming else self._options.get("max_task_retries", state.max_task_retries),
             name=f"{state.class_name}.{self._name}",
+            streaming=streaming,
+            dynamic_returns=dynamic,
         )
         spec.actor_task.actor_id = state.actor_id
         spec.actor_task.method_name = self._name
@@ -407,6 +414,8 @@ class ActorMethod:
             session, spec, args, kwargs, f"{state.class_name}.{self._name}", getattr(state, "max_concurrency", 1)
         )
         session.note_actor_call(task_id, num_returns)
+        if streaming:
+            return ObjectRefGenerator(task_id, session)
         return task_spec.return_refs(task_id, num_returns)
 
 

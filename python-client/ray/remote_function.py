@@ -9,6 +9,7 @@ from typing import Any, Dict
 import cloudpickle
 
 from ray._private import context, ids, task_spec
+from ray._private.generators import ObjectRefGenerator
 from ray._private.options import resource_demand, task_defaults, validate_task_options
 from ray._private.runtime_env import TaskEnvCache
 from ray.rpc import common_pb2 as common
@@ -83,8 +84,9 @@ class RemoteFunction:
             self._signature.bind(*args, **kwargs)
         num_returns = options.get("num_returns")
         num_returns = 1 if num_returns is None else num_returns
-        if not isinstance(num_returns, int):
-            raise NotImplementedError(f"num_returns={num_returns!r} (generator tasks) is not supported yet")
+        streaming = num_returns == "streaming"
+        generator_kind = num_returns if isinstance(num_returns, str) else None
+        num_returns = 0 if streaming else 1 if generator_kind else num_returns
         function_id = self._exported.get(session, self._function)
         name = options.get("name") or self.__qualname__
         task_id = ids.new_task_id(session.job_id)
@@ -93,7 +95,7 @@ class RemoteFunction:
             job_id=session.job_id,
             caller_id=session.client_id,
             num_returns=num_returns,
-            max_retries=options.get("max_retries", 3),
+            max_retries=0 if streaming else options.get("max_retries", 3),
             name=name,
             max_calls=options.get("max_calls") or 0,
         )
@@ -117,7 +119,11 @@ class RemoteFunction:
         env = env_cache.get(session)
         if env.hash:
             spec.runtime_env.CopyFrom(env)
+        spec.streaming = streaming
+        spec.dynamic_returns = generator_kind == "dynamic"
         task_spec.submit(session, spec, args, kwargs, self._function_name)
+        if streaming:
+            return ObjectRefGenerator(task_id, session)
         return task_spec.return_refs(task_id, num_returns)
 
     def __reduce__(self):

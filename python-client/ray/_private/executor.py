@@ -21,6 +21,7 @@ Python's main thread):
 from __future__ import annotations
 
 import collections
+import inspect
 import os
 import traceback
 from typing import Callable, Dict, List, Optional, Tuple, Union
@@ -133,6 +134,66 @@ class TaskExecutor:
     # ------------------------------------------------------------------ steps
 
     def _prepare(self, spec) -> Tuple[Optional[_Prepared], Optional[BaseException]]:
+        prepared, error = self._prepare_call(spec)
+        if prepared is not None and (spec.streaming or spec.dynamic_returns):
+            produce = prepared.call
+            drain = self._stream if spec.streaming else self._collect
+            prepared = _Prepared(lambda: drain(spec, produce), prepared.log_name, prepared.cancel_mode)
+        return prepared, error
+
+    def _collect(self, spec, produce):
+        """num_returns="dynamic": stores every value the generator yields; the task's one return
+        is a DynamicObjectRefGenerator of their refs (an exception fails the task, as in Ray)."""
+        from ray._private.generators import DynamicObjectRefGenerator
+
+        gen = produce()
+        if inspect.isasyncgen(gen):
+
+            async def collect():
+                return DynamicObjectRefGenerator([self._session.put(v) async for v in gen])
+
+            return collect()
+        if not hasattr(gen, "__next__"):
+            raise TypeError(
+                f"{spec.name} was called with num_returns='dynamic' but returned {type(gen).__name__}, not a generator"
+            )
+        return DynamicObjectRefGenerator([self._session.put(v) for v in gen])
+
+    def _stream(self, spec, produce):
+        """Runs a streaming generator task: each value it yields is stored as its next item and
+        reported to the node; an exception becomes its last item. Returns this process's refs to
+        the items (kept until the task's end is reported), or, for an async generator, a
+        coroutine that does the same on the actor's event loop."""
+        gen = produce()
+        if inspect.isasyncgen(gen):
+            return self._stream_async(spec, gen)
+        kept = []
+        try:
+            if not hasattr(gen, "__next__"):
+                raise TypeError(
+                    f"{spec.name} was called with num_returns='streaming' but returned "
+                    f"{type(gen).__name__}, not a generator"
+                )
+            for value in gen:
+                kept.append(self._session.store_generator_item(spec, len(kept) + 1, value))
+        except Exception as e:  # noqa: BLE001 - becomes the generator's last item
+            self._stream_error(spec, len(kept) + 1, e, kept)
+        return kept
+
+    async def _stream_async(self, spec, gen):
+        kept = []
+        try:
+            async for value in gen:
+                kept.append(self._session.store_generator_item(spec, len(kept) + 1, value))
+        except Exception as e:  # noqa: BLE001 - becomes the generator's last item
+            self._stream_error(spec, len(kept) + 1, e, kept)
+        return kept
+
+    def _stream_error(self, spec, index: int, error: Exception, kept: list) -> None:
+        task_error = self._task_error(spec, error, actor_runtime.current())
+        kept.append(self._session.store_generator_item(spec, index, task_error, fmt=common.ERROR))
+
+    def _prepare_call(self, spec) -> Tuple[Optional[_Prepared], Optional[BaseException]]:
         session = self._session
         try:
             args, kwargs = self._resolve_args(spec)

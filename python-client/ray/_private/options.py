@@ -314,6 +314,11 @@ def validate_task_options(options: Dict[str, Any], in_options: bool) -> None:
         option.validate(key, value)
     if in_options and "max_calls" in options:
         raise ValueError("Setting 'max_calls' is not supported in '.options()'.")
+    if options.get("num_returns") == "streaming" and options.get("max_retries") not in (None, 0):
+        raise NotImplementedError(
+            "The option max_retries is not supported for num_returns='streaming' generator tasks by this Ray "
+            "(Ray on the JVM) yet: they run once (max_retries=0)."
+        )
     check_supported(options)
 
 

@@ -109,6 +109,13 @@ class Outbox:
             self._urgent = True
             self._notify()
 
+    def action(self, action: common.ClientAction) -> None:
+        """Any other change, in order with the rest (generator items, dropped generators)."""
+        with self._lock:
+            self._actions.append(action)
+            self._urgent = True
+            self._notify()
+
     def kill_actor(self, actor_id: bytes, no_restart: bool) -> None:
         with self._lock:
             kill = common.KillActor(actor_id=actor_id, no_restart=no_restart)

@@ -126,21 +126,50 @@ class Session:
 
     def put_serialized(self, sobj) -> ObjectRef:
         """Stores an already serialized value; the returned ref is this process's."""
-        object_id = ids.new_put_id(self.job_id)
+        return self._store_owned(sobj, ids.new_put_id(self.job_id), common.PICKLE5)
+
+    def store_generator_item(self, spec: common.TaskSpec, index: int, value, fmt: int = common.PICKLE5):
+        """Stores a streaming generator's ``index``-th value (its return ``index``) and reports it:
+        the node hands it to the task's caller. Returns this process's ref to it, to be dropped
+        once the task has ended (the report comes before the ref's release on the same stream)."""
+        try:
+            sobj = serialization.serialize(value)
+        except Exception as e:  # noqa: BLE001 - the generator's error, as for a return value
+            raise TypeError(f"Could not serialize the value yielded by {spec.name}: {type(e).__name__}: {e}") from e
+        ref = self._store_owned(sobj, ids.return_id(spec.task_id, index), fmt)
+        item = common.GeneratorItem(task_id=spec.task_id, index=index, caller_id=spec.caller_id)
+        self.outbox.action(common.ClientAction(generator_item=item))
+        return ref
+
+    def next_generator_item(self, task_id: bytes, index: int, timeout: Optional[float]) -> str:
+        """Waits for a streaming generator's item ``index``: "ready", "ended" or "timeout"."""
+        after, carried = self.outbox.take_for_read()
+        req = nm.NextGeneratorItemRequest(
+            client_id=self.client_id,
+            task_id=task_id,
+            index=index,
+            timeout_ms=-1 if timeout is None else int(timeout * 1000),
+            after_seq=after,
+            ops=carried,
+        )
+        reply = self._read("NextGeneratorItem", req, nm.NextGeneratorItemReply, timeout, carried)
+        return "ready" if reply.ready else "ended" if reply.ended else "timeout"
+
+    def _store_owned(self, sobj, object_id: bytes, fmt: int) -> ObjectRef:
         if sobj.size <= self.max_inline_bytes:
             # No round trip: the value travels in this process's next ops message, ordered
             # with its submissions; reads fence on it like on a submission.
             cached = common.ObjectValue(object_id=object_id)
-            cached.inline.format = common.PICKLE5
+            cached.inline.format = fmt
             cached.inline.payload = sobj.to_bytes()
             cached.inline.nested_refs.extend(sobj.nested_refs)
             self.outbox.put(cached)
         else:
-            reply = self._write_to_arena(sobj, object_id, common.PICKLE5, is_task_return=False)
+            reply = self._write_to_arena(sobj, object_id, fmt, is_task_return=False)
             cached = common.ObjectValue(object_id=object_id)
             cached.shared.payload_offset = reply.payload_offset
             cached.shared.payload_size = sobj.size
-            cached.shared.format = common.PICKLE5
+            cached.shared.format = fmt
         ref = ObjectRef(object_id, _counted=True)
         self._cache[object_id] = cached
         return ref

@@ -50,7 +50,8 @@ def submit(session, spec: common.TaskSpec, args, kwargs, callee: str, concurrenc
     for key, value in kwargs.items():
         keep_alive.append(_add_arg(session, spec.args.add(), value, key, callee))
     direct = session.direct
-    if direct is None or spec.HasField("actor_creation"):
+    if direct is None or spec.HasField("actor_creation") or spec.streaming:
+        # A streaming generator's items are reported to the node, which its caller reads them from.
         session.submit(spec)
     elif spec.HasField("actor_task"):
         if not direct.submit(spec, concurrency):

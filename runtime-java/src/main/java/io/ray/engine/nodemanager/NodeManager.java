@@ -356,6 +356,7 @@ public final class NodeManager implements AutoCloseable {
           releaseParked(clientId);
           objectRequests.forget(clientId);
           objects.dropClient(clientId);
+          scheduler.generators.callerGone(clientId);
           actors.ownerGone(clientId);
           scheduler.ownerGone(clientId);
           if (!jobs.hasDriver(d.jobId())) {
@@ -473,6 +474,12 @@ public final class NodeManager implements AutoCloseable {
       } else if (action.hasCancelTask()) {
         CancelTask c = action.getCancelTask();
         scheduler.cancel(c.getTaskId(), c.getForce(), c.getRecursive());
+      } else if (action.hasGeneratorItem()) {
+        GeneratorItem item = action.getGeneratorItem();
+        scheduler.generators.item(item.getTaskId(), item.getIndex(), item.getCallerId());
+      } else if (action.hasDropGenerator()) {
+        DropGenerator drop = action.getDropGenerator();
+        scheduler.generators.drop(drop.getTaskId(), clientId, drop.getConsumed());
       } else if (action.hasPut()) {
         ObjectValue put = action.getPut();
         if (!objects.putInline(put.getObjectId(), put.getInline(), clientId)) {
@@ -621,6 +628,7 @@ public final class NodeManager implements AutoCloseable {
     }
     releaseParked(workerId);
     objects.dropClient(workerId);
+    scheduler.generators.callerGone(workerId);
     actors.ownerGone(workerId);
     scheduler.ownerGone(workerId); // the workers it leased for its tasks' tasks
     scheduler.dispatch();
@@ -702,6 +710,18 @@ public final class NodeManager implements AutoCloseable {
               req.getClientId(),
               req.getAfterSeq(),
               () -> guarded(reply, () -> objectRequests.get(req, reply)));
+        });
+  }
+
+  /** The next item of a streaming generator, for its caller (after the caller's changes). */
+  public void nextGeneratorItem(NextGeneratorItemRequest req, Reply<NextGeneratorItemReply> reply) {
+    loop.execute(
+        () -> {
+          offerOps(req.getClientId(), req.getOpsList());
+          afterOps(
+              req.getClientId(),
+              req.getAfterSeq(),
+              () -> guarded(reply, () -> scheduler.generators.next(req, reply)));
         });
   }
 

@@ -118,6 +118,12 @@ public final class NodeManagerService extends NodeManagerServiceGrpc.NodeManager
   }
 
   @Override
+  public void nextGeneratorItem(
+      NextGeneratorItemRequest req, StreamObserver<NextGeneratorItemReply> out) {
+    node.nextGeneratorItem(req, Reply.of(out));
+  }
+
+  @Override
   public void jobStarted(JobStartedRequest req, StreamObserver<JobStartedReply> out) {
     node.jobStarted(req, Reply.of(out));
   }

@@ -154,7 +154,7 @@ final class TaskForwarding {
    */
   boolean forwardCall(TaskRecord call, ByteString node) {
     ClusterView.Peer peer = view.peer(node);
-    Travelling t = peer == null ? null : withTravellingArgs(call);
+    Travelling t = peer == null || call.spec.getStreaming() ? null : withTravellingArgs(call);
     if (t == null) {
       return false;
     }
@@ -202,8 +202,8 @@ final class TaskForwarding {
    */
   private Travelling travelling(TaskRecord r) {
     TaskSpec spec = r.spec;
-    if (spec.hasActorTask() || !spec.getLeaseId().isEmpty()) {
-      return null;
+    if (spec.hasActorTask() || !spec.getLeaseId().isEmpty() || spec.getStreaming()) {
+      return null; // a generator's items are read from the node that runs it (not built: others)
     }
     return withTravellingArgs(r);
   }

@@ -100,6 +100,9 @@ final class TaskScheduler implements TaskForwarding.Tasks {
 
   private final Set<SchedulingClass> infeasibleWarned = new HashSet<>();
 
+  /** Streaming generator tasks' items, for their callers. */
+  final GeneratorStreams generators;
+
   /** This node's part in placement groups; made on first use (most nodes never see one). */
   private PlacementGroupsHere placementGroups;
 
@@ -136,6 +139,7 @@ final class TaskScheduler implements TaskForwarding.Tasks {
     this.ledger = new ResourceLedger(config.total());
     this.caps = new ClassCaps(config.total().get(CPU));
     this.leases = new WorkerLeases(ledger, workers);
+    this.generators = new GeneratorStreams(objects, loop);
     this.forwarding =
         new TaskForwarding(
             config, new Spillback(loop, config.nodeId(), peers), transfers, objects, this);
@@ -702,6 +706,9 @@ final class TaskScheduler implements TaskForwarding.Tasks {
   /** Forgets a task and releases what it kept alive. */
   @Override
   public void finish(TaskRecord r) {
+    if (r.spec.getStreaming()) {
+      generators.ended(r.id());
+    }
     tasks.remove(r.id());
     for (ByteString id : r.heldRefs) {
       objects.removeTaskRef(id);
@@ -713,6 +720,9 @@ final class TaskScheduler implements TaskForwarding.Tasks {
   @Override
   public void fail(TaskRecord r, String errorType, String message) {
     InlineObject error = EngineErrors.of(errorType, message);
+    if (r.spec.getStreaming()) {
+      generators.failed(r.id(), r.spec.getCallerId(), error);
+    }
     for (int i = 1; i <= r.spec.getNumReturns(); i++) {
       objects.putInline(Ids.returnId(r.id(), i), error, null);
     }
