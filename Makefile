@@ -46,7 +46,7 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.jep-installed
 	touch $@
 
 $(VENV)/.client-installed: python-client/pyproject.toml $(VENV)/.dev-installed
-	$(PIP) install --no-build-isolation -e python-client --config-settings editable_mode=compat
+	$(PIP) install --no-build-isolation -e "python-client[data]" --config-settings editable_mode=compat
 	touch $@
 
 # --- Generated protobuf messages (same .proto files as the Java build) --------------------

@@ -65,3 +65,12 @@ __all__ = [
     "RemoteFunction",
     "util",
 ]
+
+
+def __getattr__(name):
+    # ray.data loads on first use (it needs pyarrow), as in Ray: `import ray` then `ray.data.*`.
+    if name == "data":
+        import importlib
+
+        return importlib.import_module("ray.data")
+    raise AttributeError(f"module 'ray' has no attribute {name!r}")

@@ -1,0 +1,27 @@
+"""DataContext: settings of Ray Data's execution in this process."""
+
+from __future__ import annotations
+
+import threading
+from typing import Optional
+
+
+class DataContext:
+    """``DataContext.get_current()`` returns this process's settings; change them before the
+    dataset runs."""
+
+    _current: Optional[DataContext] = None
+    _lock = threading.Lock()
+
+    def __init__(self):
+        # Fused read/transform tasks running at once (None: twice the cluster's CPUs). This is
+        # what bounds the blocks alive in the object store while a dataset streams through.
+        self.max_tasks_in_flight: Optional[int] = None
+        self.enable_progress_bars = True
+
+    @staticmethod
+    def get_current() -> DataContext:
+        with DataContext._lock:
+            if DataContext._current is None:
+                DataContext._current = DataContext()
+            return DataContext._current

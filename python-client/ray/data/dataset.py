@@ -1,0 +1,363 @@
+"""ray.data.Dataset: a lazy plan (a source's read tasks, then transforms) run as Ray tasks.
+
+Execution streams: every read task is fused with the transforms after it into one Ray task per
+block (as Ray Data fuses Read -> Map), at most ``DataContext.max_tasks_in_flight`` of them run at
+once, and consumers take their blocks in order as they finish, so a dataset larger than the
+object store flows through with a bounded number of blocks alive.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+import ray
+from ray.data import block as blocks
+from ray.data.context import DataContext
+
+
+@dataclass(frozen=True)
+class _Stage:
+    kind: str  # "map", "map_batches", "filter", "flat_map"
+    fn: Callable
+    name: str
+    batch_size: Optional[int] = None
+    batch_format: str = "default"
+    fn_args: tuple = ()
+    fn_kwargs: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Source:
+    name: str
+    # Each read task returns one block (a pyarrow Table).
+    reads: Tuple[Callable[[], Any], ...]
+    num_rows: Optional[int] = None
+    schema: Optional[Any] = None  # a pyarrow Schema when known without reading
+
+
+def _apply(stage: _Stage, table):
+    if stage.kind == "map":
+        return blocks.from_rows(
+            [_checked_row(stage, stage.fn(row, *stage.fn_args, **stage.fn_kwargs)) for row in blocks.iter_rows(table)]
+        )
+    if stage.kind == "filter":
+        return blocks.from_rows([row for row in blocks.iter_rows(table) if stage.fn(row)]) if table.num_rows else table
+    if stage.kind == "flat_map":
+        out = []
+        for row in blocks.iter_rows(table):
+            out.extend(_checked_row(stage, r) for r in stage.fn(row, *stage.fn_args, **stage.fn_kwargs))
+        return blocks.from_rows(out)
+    # map_batches
+    size = stage.batch_size or table.num_rows or 1
+    parts = []
+    for start in range(0, max(table.num_rows, 1), size):
+        batch = blocks.to_batch(table.slice(start, size), stage.batch_format)
+        parts.append(blocks.from_batch(stage.fn(batch, *stage.fn_args, **stage.fn_kwargs)))
+        if table.num_rows == 0:
+            break
+    import pyarrow as pa
+
+    return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+
+
+def _checked_row(stage: _Stage, row):
+    if not isinstance(row, dict):
+        raise ValueError(f"{stage.name} must return a dict (a row), got {type(row).__name__}: {row!r}")
+    return row
+
+
+def _run_block(read, stages):
+    """One read task and the transforms after it; returns (block, metadata)."""
+    table = read()
+    for stage in stages:
+        table = _apply(stage, table)
+    return table, {"num_rows": table.num_rows, "schema": table.schema, "size_bytes": table.nbytes}
+
+
+def _options(stages) -> dict:
+    """The fused task's options: the largest of what its transforms ask for."""
+    out: Dict[str, Any] = {"num_returns": 2}
+    for s in stages:
+        for key, value in s.options.items():
+            if key in ("num_cpus", "num_gpus", "max_retries", "memory"):
+                out[key] = max(out.get(key, 0), value)
+            elif key == "resources":
+                merged = dict(out.get("resources", {}))
+                for r, v in value.items():
+                    merged[r] = max(merged.get(r, 0), v)
+                out["resources"] = merged
+    return out
+
+
+_run_block_remote = None
+
+
+def _runner():
+    global _run_block_remote
+    if _run_block_remote is None:
+        _run_block_remote = ray.remote(_run_block)
+    return _run_block_remote
+
+
+class Dataset:
+    """A lazy, distributed dataset of rows (dicts), held as Arrow blocks."""
+
+    def __init__(self, source: _Source, stages: Tuple[_Stage, ...] = (), materialized=None):
+        self._source = source
+        self._stages = stages
+        self._materialized = materialized  # [(block ref, metadata)] once computed
+
+    # ------------------------------------------------------------------ transforms
+
+    def _with(self, stage: _Stage) -> Dataset:
+        return Dataset(self._source, self._stages + (stage,))
+
+    def map(self, fn, *, fn_args=(), fn_kwargs=None, **options) -> Dataset:
+        """Applies ``fn`` to each row (a dict) and keeps the row it returns. ``fn`` may be an
+        ``@ray.remote`` function: it runs with that function's options."""
+        fn, options, name = _function(fn, options, "Map")
+        return self._with(_Stage("map", fn, name, fn_args=tuple(fn_args), fn_kwargs=fn_kwargs or {}, options=options))
+
+    def map_batches(
+        self,
+        fn,
+        *,
+        batch_size: Optional[int] = None,
+        batch_format: str = "default",
+        fn_args=(),
+        fn_kwargs=None,
+        **options,
+    ) -> Dataset:
+        """Applies ``fn`` to batches of rows: a dict of NumPy arrays ("default"/"numpy"), a
+        pandas DataFrame ("pandas") or a pyarrow Table ("pyarrow")."""
+        if batch_format not in ("default", "numpy", "pandas", "pyarrow"):
+            raise ValueError(
+                f"batch_format must be one of 'default', 'numpy', 'pandas', 'pyarrow', got {batch_format!r}"
+            )
+        if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
+            raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+        if isinstance(fn, type):
+            raise NotImplementedError(
+                "Callable classes in map_batches (actor pools) are not supported by this Ray Data yet"
+            )
+        fn, options, name = _function(fn, options, "MapBatches")
+        return self._with(
+            _Stage(
+                "map_batches",
+                fn,
+                name,
+                batch_size=batch_size,
+                batch_format=batch_format,
+                fn_args=tuple(fn_args),
+                fn_kwargs=fn_kwargs or {},
+                options=options,
+            )
+        )
+
+    def filter(self, fn, **options) -> Dataset:
+        fn, options, name = _function(fn, options, "Filter")
+        return self._with(_Stage("filter", fn, name, options=options))
+
+    def flat_map(self, fn, *, fn_args=(), fn_kwargs=None, **options) -> Dataset:
+        fn, options, name = _function(fn, options, "FlatMap")
+        return self._with(
+            _Stage("flat_map", fn, name, fn_args=tuple(fn_args), fn_kwargs=fn_kwargs or {}, options=options)
+        )
+
+    # ------------------------------------------------------------------ execution
+
+    def _bundles(self) -> Iterator[Tuple[Any, dict]]:
+        """(block ref, metadata) in order, streamed: a bounded window of tasks in flight."""
+        if self._materialized is not None:
+            yield from self._materialized
+            return
+        window = DataContext.get_current().max_tasks_in_flight or max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+        runner = _runner().options(**_options(self._stages))
+        reads = iter(self._source.reads)
+        inflight: deque = deque()
+        for read in itertools.islice(reads, window):
+            inflight.append(runner.remote(read, self._stages))
+        while inflight:
+            block_ref, meta_ref = inflight.popleft()
+            meta = ray.get(meta_ref)
+            nxt = next(reads, None)
+            if nxt is not None:
+                inflight.append(runner.remote(nxt, self._stages))
+            yield block_ref, meta
+
+    def _tables(self) -> Iterator[Any]:
+        for block_ref, meta in self._bundles():
+            if meta["num_rows"]:
+                yield ray.get(block_ref)
+
+    def materialize(self) -> MaterializedDataset:
+        return MaterializedDataset(self._source, self._stages, list(self._bundles()))
+
+    def iter_rows(self) -> Iterator[Dict[str, Any]]:
+        for table in self._tables():
+            yield from blocks.iter_rows(table)
+
+    def iter_batches(
+        self,
+        *,
+        batch_size: Optional[int] = 256,
+        batch_format: str = "default",
+        prefetch_batches: int = 1,
+        drop_last: bool = False,
+    ):
+        import pyarrow as pa
+
+        pending = None
+        for table in self._tables():
+            pending = table if pending is None else pa.concat_tables([pending, table])
+            while batch_size is not None and pending.num_rows >= batch_size:
+                yield blocks.to_batch(pending.slice(0, batch_size), batch_format)
+                pending = pending.slice(batch_size)
+            if batch_size is None:
+                yield blocks.to_batch(pending, batch_format)
+                pending = None
+        if pending is not None and pending.num_rows and not drop_last:
+            yield blocks.to_batch(pending, batch_format)
+
+    def take(self, limit: int = 20) -> List[Dict[str, Any]]:
+        return list(itertools.islice(self.iter_rows(), limit))
+
+    def take_all(self, limit: Optional[int] = None) -> List[Dict[str, Any]]:
+        rows = list(self.iter_rows())
+        if limit is not None and len(rows) > limit:
+            raise ValueError(f"The dataset has more than the given limit of {limit} records.")
+        return rows
+
+    def take_batch(self, batch_size: int = 20, *, batch_format: str = "default"):
+        return next(iter(self.iter_batches(batch_size=batch_size, batch_format=batch_format)))
+
+    def show(self, limit: int = 20) -> None:
+        for row in self.take(limit):
+            print(row)
+
+    def count(self) -> int:
+        if not self._stages and self._source.num_rows is not None:
+            return self._source.num_rows
+        return sum(meta["num_rows"] for _, meta in self._bundles())
+
+    def schema(self):
+        if not self._stages and self._source.schema is not None:
+            return Schema(self._source.schema)
+        for _, meta in self._bundles():
+            if meta["num_rows"]:
+                return Schema(meta["schema"])
+        return None
+
+    def columns(self) -> List[str]:
+        s = self.schema()
+        return [] if s is None else list(s.names)
+
+    def to_pandas(self, limit: Optional[int] = None):
+        import pandas as pd
+
+        frames = [blocks.to_batch(t, "pandas") for t in self._tables()]
+        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if limit is not None and len(df) > limit:
+            raise ValueError(f"The dataset has more than the given limit of {limit} records.")
+        return df
+
+    def write_parquet(self, path: str, **kwargs) -> None:
+        """Writes one Parquet file per block, each by a task: ``{uuid}_{block:06d}-0.parquet``."""
+        if kwargs:
+            raise NotImplementedError(f"write_parquet options {sorted(kwargs)} are not supported by this Ray Data yet")
+        _check_local(path)
+        os.makedirs(path, exist_ok=True)
+        prefix = uuid.uuid4().hex
+        writes = [
+            _write_block.remote(ref, os.path.join(path, f"{prefix}_{i:06d}-0.parquet"))
+            for i, (ref, meta) in enumerate(self._bundles())
+            if meta["num_rows"]
+        ]
+        ray.get(writes)
+
+    # ------------------------------------------------------------------ printing
+
+    def __repr__(self) -> str:
+        lines = []
+        for depth, stage in enumerate(reversed(self._stages)):
+            lines.append(("+- " if depth else "") + f"{stage.name}")
+        rows = self._source.num_rows if self._source.num_rows is not None else "?"
+        schema = self._source.schema
+        fields = (
+            "{" + ", ".join(f"{f.name}: {blocks.type_str(f.type)}" for f in schema) + "}"
+            if schema is not None
+            else "Unknown schema"
+        )
+        base = f"Dataset(num_rows={rows}, schema={fields})"
+        lines.append(("+- " if self._stages else "") + base)
+        return "\n".join(lines)
+
+
+class MaterializedDataset(Dataset):
+    """A dataset whose blocks are computed and held in the object store."""
+
+    def count(self) -> int:
+        return sum(meta["num_rows"] for _, meta in self._materialized)
+
+
+class Schema:
+    """A dataset's column names and types."""
+
+    def __init__(self, arrow_schema):
+        self.base_schema = arrow_schema
+        self.names = list(arrow_schema.names)
+        self.types = [f.type for f in arrow_schema]
+
+    def __repr__(self) -> str:
+        width = max([len("Column")] + [len(n) for n in self.names])
+        out = [f"{'Column':<{width}}  Type", f"{'------':<{width}}  ----"]
+        out += [f"{n:<{width}}  {blocks.type_str(t)}" for n, t in zip(self.names, self.types)]
+        return "\n".join(out)
+
+
+@ray.remote
+def _write_block(block, path):
+    import pyarrow.parquet as pq
+
+    pq.write_table(block, path)
+    return path
+
+
+def _function(fn, options: dict, kind: str):
+    """The Python function, its task options and its operator name: an ``@ray.remote`` function
+    brings its own options (num_cpus, resources, max_retries, ...)."""
+    from ray.remote_function import RemoteFunction
+
+    if isinstance(fn, RemoteFunction):
+        from ray._private.options import task_defaults
+        from ray.remote_function import _user_options
+
+        options = {**_user_options(fn._default_options, task_defaults()), **options}
+        name = f"{kind}({fn._function.__name__})"
+        return fn._function, _task_options(options), name
+    if not callable(fn):
+        raise TypeError(f"{kind} expects a function, got {type(fn).__name__}")
+    return fn, _task_options(options), f"{kind}({getattr(fn, '__name__', type(fn).__name__)})"
+
+
+_SUPPORTED = {"num_cpus", "num_gpus", "resources", "max_retries", "memory"}
+
+
+def _task_options(options: dict) -> dict:
+    unknown = set(options) - _SUPPORTED
+    if unknown:
+        raise NotImplementedError(
+            f"Options {sorted(unknown)} for Ray Data transforms are not supported by this Ray Data yet"
+        )
+    return {k: v for k, v in options.items() if k in _SUPPORTED}
+
+
+def _check_local(path: str) -> None:
+    if "://" in str(path) and not str(path).startswith("local://"):
+        raise NotImplementedError(f"Remote paths ({path}) are not supported by this Ray Data yet; use a local path")
