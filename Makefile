@@ -22,10 +22,13 @@ STUBS := $(patsubst $(PROTO_DIR)/%.proto,python-client/%_pb2.py,$(PROTOS))
 JAVA_SOURCES := $(shell find runtime-java/src/main shared-memory/src/main -type f 2>/dev/null) pom.xml runtime-java/pom.xml shared-memory/pom.xml .mvn/jvm.config
 ENGINE_JAR := runtime-java/target/lib/ray-runtime-java.jar
 BUNDLED_JAR := python-client/ray/_jars/ray-runtime-java.jar
+# A real S3 endpoint for the Ray Data tests (they start it themselves; see tests/s3.py).
+S3PROXY_VERSION := 2.6.0
+S3PROXY_JAR := target/s3proxy/s3proxy-$(S3PROXY_VERSION)-jar-with-dependencies.jar
 
 .PHONY: build run test test-java test-python bench bench-ray lint format clean
 
-build: $(VENV)/.client-installed $(STUBS) $(BUNDLED_JAR)
+build: $(VENV)/.client-installed $(STUBS) $(BUNDLED_JAR) $(S3PROXY_JAR)
 
 # --- Python environment -------------------------------------------------------------------
 $(VENV)/bin/python:
@@ -48,6 +51,9 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.jep-installed
 $(VENV)/.client-installed: python-client/pyproject.toml $(VENV)/.dev-installed
 	$(PIP) install --no-build-isolation -e "python-client[data]" --config-settings editable_mode=compat
 	touch $@
+
+$(S3PROXY_JAR):
+	$(MVN) dependency:copy -Dartifact=org.gaul:s3proxy:$(S3PROXY_VERSION):jar:jar-with-dependencies -DoutputDirectory=target/s3proxy
 
 # --- Generated protobuf messages (same .proto files as the Java build) --------------------
 $(STUBS) &: $(PROTOS) $(VENV)/.dev-installed

@@ -115,3 +115,13 @@ def _owner_alive(path: str) -> bool:
     except (IndexError, ValueError):
         return False
     return psutil.pid_exists(pid)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3 endpoint (s3proxy) for the session; its AWS variables are in ``.env``."""
+    from s3 import S3Server
+
+    server = S3Server(tmp_path_factory.mktemp("s3"))
+    yield server
+    server.stop()

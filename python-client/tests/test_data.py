@@ -77,6 +77,18 @@ def test_read_images_map_with_a_remote_function_and_write_parquet(images, tmp_pa
     assert back.count() == 10 and np.array_equal(back.take(1)[0]["processed_image"], 255 - arrays[0])
 
 
+def test_an_unreachable_s3_endpoint_is_a_clear_error_not_a_hang(monkeypatch):
+    for key, value in {
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_ACCESS_KEY_ID": "k",
+        "AWS_SECRET_ACCESS_KEY": "s",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(OSError, match="s3://bucket/raw/"):
+        ray.data.read_images("s3://bucket/raw/")
+
+
 def test_read_images_options_and_bad_input(images, tmp_path):
     folder, _ = images
     rows = ray.data.read_images(str(folder), size=(8, 6), mode="L", include_paths=True).take(2)
@@ -92,8 +104,8 @@ def test_read_images_options_and_bad_input(images, tmp_path):
 
     with pytest.raises(RuntimeError, match="map failed"):
         ray.data.range(3).map(boom).take_all()
-    with pytest.raises(NotImplementedError, match="Remote paths"):
-        ray.data.read_images("s3://bucket/raw/")
+    with pytest.raises(FileNotFoundError, match="nope"):
+        ray.data.read_parquet(str(tmp_path / "nope"))
     # The cluster keeps working after those.
     assert ray.data.range(5).count() == 5
 

@@ -9,7 +9,6 @@ object store flows through with a bounded number of blocks alive.
 from __future__ import annotations
 
 import itertools
-import os
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -267,15 +266,17 @@ class Dataset:
             raise ValueError(f"The dataset has more than the given limit of {limit} records.")
         return df
 
-    def write_parquet(self, path: str, **kwargs) -> None:
-        """Writes one Parquet file per block, each by a task: ``{uuid}_{block:06d}-0.parquet``."""
+    def write_parquet(self, path: str, *, filesystem=None, **kwargs) -> None:
+        """Writes one Parquet file per block, each by a task: ``{uuid}_{block:06d}-0.parquet``
+        under ``path`` (local or ``s3://``)."""
+        from ray.data.filesystem import Location
+
         if kwargs:
             raise NotImplementedError(f"write_parquet options {sorted(kwargs)} are not supported by this Ray Data yet")
-        _check_local(path)
-        os.makedirs(path, exist_ok=True)
+        base = Location(str(path), filesystem)
         prefix = uuid.uuid4().hex
         writes = [
-            _write_block.remote(ref, os.path.join(path, f"{prefix}_{i:06d}-0.parquet"))
+            _write_block.remote(ref, base.child(f"{prefix}_{i:06d}-0.parquet"))
             for i, (ref, meta) in enumerate(self._bundles())
             if meta["num_rows"]
         ]
@@ -322,11 +323,10 @@ class Schema:
 
 
 @ray.remote
-def _write_block(block, path):
-    import pyarrow.parquet as pq
+def _write_block(block, location):
+    from ray.data.filesystem import write_table
 
-    pq.write_table(block, path)
-    return path
+    return write_table(block, location)
 
 
 def _function(fn, options: dict, kind: str):
@@ -356,8 +356,3 @@ def _task_options(options: dict) -> dict:
             f"Options {sorted(unknown)} for Ray Data transforms are not supported by this Ray Data yet"
         )
     return {k: v for k, v in options.items() if k in _SUPPORTED}
-
-
-def _check_local(path: str) -> None:
-    if "://" in str(path) and not str(path).startswith("local://"):
-        raise NotImplementedError(f"Remote paths ({path}) are not supported by this Ray Data yet; use a local path")

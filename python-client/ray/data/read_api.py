@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import builtins
-import glob
-import os
 from typing import Any, List, Optional, Sequence, Union
 
 from ray.data import block as blocks
-from ray.data.dataset import Dataset, _check_local, _Source
+from ray.data.dataset import Dataset, _Source
+from ray.data.filesystem import expand, read_bytes
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif")
 
@@ -68,46 +67,26 @@ def range(n: int, *, override_num_blocks: Optional[int] = None) -> Dataset:  # n
     return Dataset(_Source("Range", tuple(_range_reader(a, b) for a, b in bounds), n, pa.schema([("id", pa.int64())])))
 
 
-def _expand(paths: Union[str, List[str]], extensions) -> List[str]:
-    if isinstance(paths, str):
-        paths = [paths]
-    files: List[str] = []
-    for p in paths:
-        _check_local(p)
-        p = p[len("local://") :] if p.startswith("local://") else p
-        if os.path.isdir(p):
-            for root, _, names in sorted(os.walk(p)):
-                files += [os.path.join(root, n) for n in sorted(names) if not n.startswith(".")]
-        elif any(c in p for c in "*?["):
-            files += sorted(glob.glob(p, recursive=True))
-        elif os.path.exists(p):
-            files.append(p)
-        else:
-            raise FileNotFoundError(f"No such file or directory: '{p}'")
-    if extensions:
-        files = [f for f in files if f.lower().endswith(extensions)]
-    if not files:
-        raise ValueError(f"No input files found to read under {paths} (looked for {', '.join(extensions or ())})")
-    return files
-
-
 def _image_reader(files, size, mode, include_paths):
     def read():
+        import io
+
         import numpy as np
         from PIL import Image
 
         rows = []
         for f in files:
+            data = read_bytes(f)
             try:
-                with Image.open(f) as img:
+                with Image.open(io.BytesIO(data)) as img:
                     if mode is not None:
                         img = img.convert(mode)
                     if size is not None:
                         img = img.resize((size[1], size[0]))
                     arr = np.asarray(img)
             except Exception as e:  # noqa: BLE001 - names the file
-                raise ValueError(f"Could not read image {f}: {type(e).__name__}: {e}") from e
-            rows.append({"image": arr, "path": f} if include_paths else {"image": arr})
+                raise ValueError(f"Could not read image {f.uri}: {type(e).__name__}: {e}") from e
+            rows.append({"image": arr, "path": f.uri} if include_paths else {"image": arr})
         return blocks.from_rows(rows)
 
     return read
@@ -119,16 +98,18 @@ def read_images(
     size: Optional[tuple] = None,
     mode: Optional[str] = None,
     include_paths: bool = False,
+    filesystem=None,
     override_num_blocks: Optional[int] = None,
     file_extensions: Optional[List[str]] = None,
 ) -> Dataset:
-    """Images (Pillow) as rows ``{"image": ndarray}`` (and ``"path"`` with include_paths)."""
+    """Images (Pillow) as rows ``{"image": ndarray}`` (and ``"path"`` with include_paths), from
+    local paths or ``s3://`` (or the given pyarrow ``filesystem``)."""
     if size is not None and (len(size) != 2 or any(not isinstance(s, int) or s <= 0 for s in size)):
         raise ValueError(f"size must be a pair of positive ints (height, width), got {size!r}")
     extensions = (
         tuple(e if e.startswith(".") else "." + e for e in file_extensions) if file_extensions else IMAGE_EXTENSIONS
     )
-    files = _expand(paths, extensions)
+    files = expand(paths, extensions, filesystem)
     parts = _split(files, _parallelism(len(files), override_num_blocks))
     schema = _image_reader(files[:1], size, mode, include_paths)().schema
     return Dataset(
@@ -141,22 +122,35 @@ def _parquet_reader(files, columns):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        tables = [pq.read_table(f, columns=columns) for f in files]
+        tables = []
+        for f in files:
+            fs, path = f.resolve()
+            tables.append(pq.read_table(path, columns=columns, filesystem=fs))
         return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
 
     return read
 
 
 def read_parquet(
-    paths: Union[str, List[str]], *, columns: Optional[List[str]] = None, override_num_blocks: Optional[int] = None
+    paths: Union[str, List[str]],
+    *,
+    columns: Optional[List[str]] = None,
+    filesystem=None,
+    override_num_blocks: Optional[int] = None,
 ) -> Dataset:
-    """Parquet files (a file, a directory, a glob, or a list of them)."""
+    """Parquet files (a file, a directory, a glob, or a list of them; local or ``s3://``)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    files = _expand(paths, (".parquet",))
+    files = expand(paths, (".parquet",), filesystem)
     parts = _split(files, _parallelism(len(files), override_num_blocks))
-    rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
-    schema = pq.read_schema(files[0])
+    rows = 0
+    for f in files:
+        fs, path = f.resolve()
+        with fs.open_input_file(path) as fh:
+            rows += pq.ParquetFile(fh).metadata.num_rows
+    fs, path = files[0].resolve()
+    schema = pq.read_schema(path, filesystem=fs)
     if columns is not None:
-        schema = __import__("pyarrow").schema([schema.field(c) for c in columns])
+        schema = pa.schema([schema.field(c) for c in columns])
     return Dataset(_Source("ReadParquet", tuple(_parquet_reader(p, columns) for p in parts), rows, schema))

@@ -1,0 +1,95 @@
+"""Where datasets are read from and written to: local paths, and ``s3://`` through pyarrow.fs
+(endpoint and credentials from the standard AWS environment variables, or a ``filesystem=``).
+
+What travels to the read and write tasks is a ``Location``: the path, and the filesystem only
+when the user gave one; otherwise each task resolves ``s3://`` from its own environment, so the
+driver's credentials are never pickled into tasks."""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from typing import Any, List, Optional, Tuple, Union
+
+
+@dataclass(frozen=True)
+class Location:
+    uri: str  # as the user wrote it (s3://bucket/key, or a local path)
+    filesystem: Any = None  # the user's pyarrow filesystem, if any
+
+    def resolve(self) -> Tuple[Any, str]:
+        """(pyarrow filesystem, path in it)."""
+        import pyarrow.fs as pafs
+
+        if self.filesystem is not None:
+            return self.filesystem, _strip_scheme(self.uri)
+        if "://" in self.uri and not self.uri.startswith("local://"):
+            try:
+                return pafs.FileSystem.from_uri(self.uri)
+            except Exception as e:  # noqa: BLE001 - named for the user
+                raise OSError(f"Cannot open {self.uri}: {type(e).__name__}: {e}") from e
+        return pafs.LocalFileSystem(), os.path.abspath(_strip_scheme(self.uri))
+
+    def child(self, name: str) -> Location:
+        return Location(self.uri.rstrip("/") + "/" + name, self.filesystem)
+
+
+def _strip_scheme(uri: str) -> str:
+    return uri.split("://", 1)[1] if "://" in uri else uri
+
+
+def expand(paths: Union[str, List[str]], extensions: Optional[tuple], filesystem=None) -> List[Location]:
+    """The files under ``paths`` (files, directories searched recursively, local globs), sorted,
+    keeping those with one of ``extensions``. Raises FileNotFoundError naming a missing path."""
+    import pyarrow.fs as pafs
+
+    if isinstance(paths, str):
+        paths = [paths]
+    out: List[Location] = []
+    for p in paths:
+        loc = Location(p, filesystem)
+        fs, path = loc.resolve()
+        remote = "://" in p and not p.startswith("local://")
+        prefix = p.split("://", 1)[0] + "://" if remote else ""
+        if not remote and any(c in path for c in "*?["):
+            out += [Location(f, filesystem) for f in sorted(glob.glob(path, recursive=True)) if os.path.isfile(f)]
+            continue
+        try:
+            info = fs.get_file_info(path)
+            if info.type == pafs.FileType.Directory:
+                infos = fs.get_file_info(pafs.FileSelector(path, recursive=True))
+                names = sorted(i.path for i in infos if i.type == pafs.FileType.File)
+                out += [Location(prefix + n, filesystem) for n in names if not os.path.basename(n).startswith(".")]
+            elif info.type == pafs.FileType.File:
+                out.append(Location(prefix + path if remote else path, filesystem))
+            else:
+                raise FileNotFoundError(f"No such file or directory: '{p}'")
+        except FileNotFoundError:
+            raise
+        except Exception as e:  # noqa: BLE001 - an unreachable endpoint, missing credentials, ...
+            raise OSError(f"Cannot list {p}: {type(e).__name__}: {e}") from e
+    if extensions:
+        out = [loc for loc in out if loc.uri.lower().endswith(extensions)]
+    if not out:
+        raise ValueError(f"No input files found to read under {paths} (looked for {', '.join(extensions or ())})")
+    return out
+
+
+def read_bytes(loc: Location) -> bytes:
+    fs, path = loc.resolve()
+    with fs.open_input_file(path) as f:
+        return f.read()
+
+
+def write_table(table, loc: Location) -> str:
+    import pyarrow.parquet as pq
+
+    fs, path = loc.resolve()
+    parent = path.rsplit("/", 1)[0]
+    try:
+        fs.create_dir(parent, recursive=True)
+    except Exception:  # noqa: BLE001 - object stores have no directories to make
+        pass
+    pq.write_table(table, path, filesystem=fs)
+    return loc.uri
