@@ -94,6 +94,11 @@ def _options(stages) -> dict:
     return out
 
 
+def _window() -> int:
+    """How many fused tasks (and writes) may be in flight at once."""
+    return DataContext.get_current().max_tasks_in_flight or max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+
+
 _run_block_remote = None
 
 
@@ -176,7 +181,7 @@ class Dataset:
         if self._materialized is not None:
             yield from self._materialized
             return
-        window = DataContext.get_current().max_tasks_in_flight or max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+        window = _window()
         runner = _runner().options(**_options(self._stages))
         reads = iter(self._source.reads)
         inflight: deque = deque()
@@ -275,11 +280,17 @@ class Dataset:
             raise NotImplementedError(f"write_parquet options {sorted(kwargs)} are not supported by this Ray Data yet")
         base = Location(str(path), filesystem)
         prefix = uuid.uuid4().hex
-        writes = [
-            _write_block.remote(ref, base.child(f"{prefix}_{i:06d}-0.parquet"))
-            for i, (ref, meta) in enumerate(self._bundles())
-            if meta["num_rows"]
-        ]
+        window = _window()
+        writes: list = []
+        for i, (ref, meta) in enumerate(self._bundles()):
+            if not meta["num_rows"]:
+                continue
+            writes.append(_write_block.remote(ref, base.child(f"{prefix}_{i:06d}-0.parquet")))
+            del ref
+            if len(writes) >= window:
+                # Back-pressure: blocks waiting to be written stay bounded too.
+                done, writes = ray.wait(writes, num_returns=1)
+                ray.get(done)
         ray.get(writes)
 
     # ------------------------------------------------------------------ printing
