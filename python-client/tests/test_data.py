@@ -75,6 +75,10 @@ def test_read_images_map_with_a_remote_function_and_write_parquet(images, tmp_pa
     assert table["original_id"].to_pylist() == [None] * 10
     back = ray.data.read_parquet(str(out))
     assert back.count() == 10 and np.array_equal(back.take(1)[0]["processed_image"], 255 - arrays[0])
+    again = tmp_path / "again"
+    materialized = back.materialize()
+    materialized.write_parquet(str(again))
+    assert materialized.count() == 10 and pq.read_table(again).num_rows == 10
 
 
 def test_an_unreachable_s3_endpoint_is_a_clear_error_not_a_hang(monkeypatch):

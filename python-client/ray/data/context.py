@@ -18,6 +18,9 @@ class DataContext:
         # what bounds the blocks alive in the object store while a dataset streams through.
         self.max_tasks_in_flight: Optional[int] = None
         self.enable_progress_bars = True
+        # Reads are split so that a block holds at most this much (Ray's default, 128 MiB), and
+        # less on a node whose object store is small (an eighth of it).
+        self.target_max_block_size: int = 128 * 1024 * 1024
 
     @staticmethod
     def get_current() -> DataContext:

@@ -38,6 +38,7 @@ class _Source:
     reads: Tuple[Callable[[], Any], ...]
     num_rows: Optional[int] = None
     schema: Optional[Any] = None  # a pyarrow Schema when known without reading
+    size_bytes: Optional[int] = None  # estimated, when known without reading it all
 
 
 def _apply(stage: _Stage, table):
@@ -71,12 +72,20 @@ def _checked_row(stage: _Stage, row):
     return row
 
 
-def _run_block(read, stages):
-    """One read task and the transforms after it; returns (block, metadata)."""
+def _run_block(read, stages, sink=None):
+    """One read task and the transforms after it; returns (block, metadata). With a sink (a
+    Location), the block is written there instead and never enters the object store."""
     table = read()
     for stage in stages:
         table = _apply(stage, table)
-    return table, {"num_rows": table.num_rows, "schema": table.schema, "size_bytes": table.nbytes}
+    meta = {"num_rows": table.num_rows, "schema": table.schema, "size_bytes": table.nbytes}
+    if sink is not None:
+        from ray.data.filesystem import write_table
+
+        if table.num_rows:
+            write_table(table, sink)
+        return None, meta
+    return table, meta
 
 
 def _options(stages) -> dict:
@@ -94,9 +103,23 @@ def _options(stages) -> dict:
     return out
 
 
-def _window() -> int:
-    """How many fused tasks (and writes) may be in flight at once."""
-    return DataContext.get_current().max_tasks_in_flight or max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+def smallest_store() -> int:
+    """The smallest object store of the cluster's alive nodes, in bytes."""
+    sizes = [n["Resources"].get("object_store_memory", 0) for n in ray.nodes() if n.get("Alive")]
+    return int(min(s for s in sizes if s > 0)) if any(sizes) else 2 << 30
+
+
+def _window(block_bytes: Optional[int] = None) -> int:
+    """How many fused tasks (and writes) may be in flight at once: twice the CPUs, and no more
+    blocks of ``block_bytes`` than fit in half of the smallest object store (the budget that
+    lets a dataset many times larger than the store stream through it)."""
+    given = DataContext.get_current().max_tasks_in_flight
+    if given:
+        return given
+    window = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+    if block_bytes:
+        window = min(window, max(1, smallest_store() // 2 // block_bytes))
+    return window
 
 
 _run_block_remote = None
@@ -176,23 +199,31 @@ class Dataset:
 
     # ------------------------------------------------------------------ execution
 
-    def _bundles(self) -> Iterator[Tuple[Any, dict]]:
-        """(block ref, metadata) in order, streamed: a bounded window of tasks in flight."""
+    def _bundles(self, sink=None) -> Iterator[Tuple[Any, dict]]:
+        """(block ref, metadata) in order, streamed: a bounded window of tasks in flight. With
+        ``sink(i)`` (the Location block ``i`` is written to), the tasks write their blocks
+        themselves (read, transforms and write fused) and the refs are of nothing."""
         if self._materialized is not None:
             yield from self._materialized
             return
-        window = _window()
+        src = self._source
+        block_bytes = src.size_bytes // max(len(src.reads), 1) if src.size_bytes else None
+        window = _window(block_bytes)
         runner = _runner().options(**_options(self._stages))
-        reads = iter(self._source.reads)
+        reads = enumerate(self._source.reads)
         inflight: deque = deque()
-        for read in itertools.islice(reads, window):
-            inflight.append(runner.remote(read, self._stages))
+
+        def launch(i, read):
+            inflight.append(runner.remote(read, self._stages, None if sink is None else sink(i)))
+
+        for i, read in itertools.islice(reads, window):
+            launch(i, read)
         while inflight:
             block_ref, meta_ref = inflight.popleft()
             meta = ray.get(meta_ref)
             nxt = next(reads, None)
             if nxt is not None:
-                inflight.append(runner.remote(nxt, self._stages))
+                launch(*nxt)
             yield block_ref, meta
 
     def _tables(self) -> Iterator[Any]:
@@ -280,18 +311,16 @@ class Dataset:
             raise NotImplementedError(f"write_parquet options {sorted(kwargs)} are not supported by this Ray Data yet")
         base = Location(str(path), filesystem)
         prefix = uuid.uuid4().hex
-        window = _window()
-        writes: list = []
-        for i, (ref, meta) in enumerate(self._bundles()):
-            if not meta["num_rows"]:
-                continue
-            writes.append(_write_block.remote(ref, base.child(f"{prefix}_{i:06d}-0.parquet")))
-            del ref
-            if len(writes) >= window:
-                # Back-pressure: blocks waiting to be written stay bounded too.
-                done, writes = ray.wait(writes, num_returns=1)
-                ray.get(done)
-        ray.get(writes)
+        name = lambda i: base.child(f"{prefix}_{i:06d}-0.parquet")  # noqa: E731
+        if self._materialized is not None:
+            writes = [
+                _write_block.remote(ref, name(i)) for i, (ref, m) in enumerate(self._materialized) if m["num_rows"]
+            ]
+            ray.get(writes)
+            return
+        # Each task reads, transforms and writes its block: blocks never enter the object store.
+        for _ in self._bundles(sink=name):
+            pass
 
     # ------------------------------------------------------------------ printing
 

@@ -12,15 +12,24 @@ from ray.data.filesystem import expand, read_bytes
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif")
 
 
-def _parallelism(n_items: int, override_num_blocks: Optional[int]) -> int:
+def _parallelism(n_items: int, override_num_blocks: Optional[int], size_bytes: Optional[int] = None) -> int:
+    """How many read tasks (blocks): enough for the CPUs, and enough that a block stays under
+    the target block size (DataContext.target_max_block_size, or an eighth of the smallest
+    object store if that is less)."""
     if override_num_blocks is not None:
         if override_num_blocks <= 0:
             raise ValueError(f"override_num_blocks must be positive, got {override_num_blocks}")
         return min(override_num_blocks, max(n_items, 1))
     import ray
+    from ray.data.context import DataContext
+    from ray.data.dataset import smallest_store
 
     cpus = int(ray.cluster_resources().get("CPU", 1))
-    return max(1, min(n_items, max(2 * cpus, 8)))
+    blocks_wanted = max(2 * cpus, 8)
+    if size_bytes:
+        target = min(DataContext.get_current().target_max_block_size, smallest_store() // 8)
+        blocks_wanted = max(blocks_wanted, -(-size_bytes // max(target, 1)))
+    return max(1, min(n_items, blocks_wanted))
 
 
 def _split(items: Sequence[Any], parts: int) -> List[Sequence[Any]]:
@@ -62,9 +71,10 @@ def range(n: int, *, override_num_blocks: Optional[int] = None) -> Dataset:  # n
         raise ValueError(f"range expects a non-negative int, got {n!r}")
     import pyarrow as pa
 
-    parts = _parallelism(n, override_num_blocks)
+    parts = _parallelism(n, override_num_blocks, 8 * n)
     bounds = [(i * n // parts, (i + 1) * n // parts) for i in builtins.range(parts)]
-    return Dataset(_Source("Range", tuple(_range_reader(a, b) for a, b in bounds), n, pa.schema([("id", pa.int64())])))
+    reads = tuple(_range_reader(a, b) for a, b in bounds)
+    return Dataset(_Source("Range", reads, n, pa.schema([("id", pa.int64())]), 8 * n))
 
 
 def _image_reader(files, size, mode, include_paths):
@@ -110,11 +120,11 @@ def read_images(
         tuple(e if e.startswith(".") else "." + e for e in file_extensions) if file_extensions else IMAGE_EXTENSIONS
     )
     files = expand(paths, extensions, filesystem)
-    parts = _split(files, _parallelism(len(files), override_num_blocks))
-    schema = _image_reader(files[:1], size, mode, include_paths)().schema
-    return Dataset(
-        _Source("ReadImages", tuple(_image_reader(p, size, mode, include_paths) for p in parts), len(files), schema)
-    )
+    first = _image_reader(files[:1], size, mode, include_paths)()
+    size_bytes = first.nbytes * len(files)  # as decoded, if the images are alike
+    parts = _split(files, _parallelism(len(files), override_num_blocks, size_bytes))
+    reads = tuple(_image_reader(p, size, mode, include_paths) for p in parts)
+    return Dataset(_Source("ReadImages", reads, len(files), first.schema, size_bytes))
 
 
 def _parquet_reader(files, columns):
@@ -143,14 +153,17 @@ def read_parquet(
     import pyarrow.parquet as pq
 
     files = expand(paths, (".parquet",), filesystem)
-    parts = _split(files, _parallelism(len(files), override_num_blocks))
     rows = 0
+    size_bytes = 0
     for f in files:
         fs, path = f.resolve()
         with fs.open_input_file(path) as fh:
-            rows += pq.ParquetFile(fh).metadata.num_rows
+            meta = pq.ParquetFile(fh).metadata
+        rows += meta.num_rows
+        size_bytes += sum(meta.row_group(i).total_byte_size for i in builtins.range(meta.num_row_groups))
+    parts = _split(files, _parallelism(len(files), override_num_blocks, size_bytes))
     fs, path = files[0].resolve()
     schema = pq.read_schema(path, filesystem=fs)
     if columns is not None:
         schema = pa.schema([schema.field(c) for c in columns])
-    return Dataset(_Source("ReadParquet", tuple(_parquet_reader(p, columns) for p in parts), rows, schema))
+    return Dataset(_Source("ReadParquet", tuple(_parquet_reader(p, columns) for p in parts), rows, schema, size_bytes))

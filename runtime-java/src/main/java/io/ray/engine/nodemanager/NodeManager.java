@@ -807,8 +807,17 @@ public final class NodeManager implements AutoCloseable {
                 GetNodeResourcesReply.newBuilder()
                     .putAllTotal(scheduler.total().toMap())
                     .putAllAvailable(scheduler.available().toNonNegativeMap())
+                    // As Ray: the store's free bytes, not a resource tasks reserve.
+                    .putAvailable(
+                        OBJECT_STORE_MEMORY,
+                        (double)
+                            Math.max(
+                                0,
+                                (long) scheduler.total().get(OBJECT_STORE_MEMORY) - arena.used()))
                     .build()));
   }
+
+  private static final String OBJECT_STORE_MEMORY = "object_store_memory";
 
   /**
    * Runs a request's handler on the loop; whatever it throws still answers the caller (bad input is
