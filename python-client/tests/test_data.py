@@ -122,3 +122,55 @@ def test_a_dataset_streams_with_a_bounded_window():
         assert sum(r["id"] for r in ds.iter_rows()) == sum(range(1, 1001))
     finally:
         ctx.max_tasks_in_flight = None
+
+
+def test_column_operations_union_and_limit():
+    ds = ray.data.from_items([{"a": i, "b": i * 2} for i in range(6)])
+    added = ds.add_column("c", lambda df: df["a"] + df["b"])
+    assert [r["c"] for r in added.take_all()] == [0, 3, 6, 9, 12, 15]
+    assert added.drop_columns(["b"]).columns() == ["a", "c"]
+    assert ds.select_columns(["b"]).take(2) == [{"b": 0}, {"b": 2}]
+    assert ds.rename_columns({"a": "x"}).columns() == ["x", "b"]
+    with pytest.raises(ValueError, match="nope"):
+        ds.select_columns(["nope"]).take_all()
+    both = ray.data.range(3).union(ray.data.range(2).map(lambda r: {"id": r["id"] + 10}))
+    assert [r["id"] for r in both.take_all()] == [0, 1, 2, 10, 11]
+    limited = ray.data.range(1000, override_num_blocks=10).limit(15)
+    assert limited.count() == 15 and limited.take_all()[-1] == {"id": 14}
+    assert [r["id"] for r in limited.map(lambda r: {"id": -r["id"]}).take(2)] == [0, -1]
+
+
+def test_aggregates_and_unique():
+    ds = ray.data.range(10, override_num_blocks=3)
+    assert ds.sum("id") == 45 and ds.min("id") == 0 and ds.max("id") == 9
+    assert ds.mean("id") == 4.5
+    assert abs(ds.std("id") - float(np.std(np.arange(10), ddof=1))) < 1e-9
+    assert sorted(ray.data.from_items([{"k": k} for k in "abcab"]).unique("k")) == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="nope"):
+        ds.sum("nope")
+
+
+def test_more_sources_and_sinks(tmp_path):
+    arr = np.arange(12).reshape(4, 3)
+    from_np = ray.data.from_numpy(arr)
+    assert np.array_equal(np.stack([r["data"] for r in from_np.take_all()]), arr)
+    import pandas as pd
+    import pyarrow as pa
+
+    assert ray.data.from_pandas(pd.DataFrame({"x": [1, 2]})).take_all() == [{"x": 1}, {"x": 2}]
+    assert ray.data.from_arrow(pa.table({"y": [3]})).take_all() == [{"y": 3}]
+
+    ds = ray.data.from_items([{"a": i, "s": f"v{i}"} for i in range(5)])
+    ds.write_csv(str(tmp_path / "csv"))
+    ds.write_json(str(tmp_path / "json"))
+    assert sorted(r["a"] for r in ray.data.read_csv(str(tmp_path / "csv")).take_all()) == list(range(5))
+    assert sorted(r["s"] for r in ray.data.read_json(str(tmp_path / "json")).take_all()) == [f"v{i}" for i in range(5)]
+    from_np.write_numpy(str(tmp_path / "npy"), column="data")
+    assert np.array_equal(np.stack([r["data"] for r in ray.data.read_numpy(str(tmp_path / "npy")).take_all()]), arr)
+    (tmp_path / "t.txt").write_text("one\ntwo\n")
+    assert ray.data.read_text(str(tmp_path / "t.txt")).take_all() == [{"text": "one"}, {"text": "two"}]
+    got = ray.data.read_binary_files(str(tmp_path / "t.txt"), include_paths=True).take_all()
+    assert got[0]["bytes"] == b"one\ntwo\n" and got[0]["path"].endswith("t.txt")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ValueError, match="bad.json"):
+        ray.data.read_json(str(tmp_path / "bad.json")).take_all()

@@ -6,14 +6,35 @@ what is not built yet."""
 
 from ray.data.context import DataContext
 from ray.data.dataset import Dataset, MaterializedDataset, Schema
-from ray.data.read_api import from_items, range, read_images, read_parquet  # noqa: A004
+from ray.data.read_api import (  # noqa: A004
+    from_arrow,
+    from_items,
+    from_numpy,
+    from_pandas,
+    range,
+    read_binary_files,
+    read_csv,
+    read_images,
+    read_json,
+    read_numpy,
+    read_parquet,
+    read_text,
+)
 
 __all__ = [
     "DataContext",
     "Dataset",
     "MaterializedDataset",
     "Schema",
+    "from_arrow",
     "from_items",
+    "from_numpy",
+    "from_pandas",
+    "read_binary_files",
+    "read_csv",
+    "read_json",
+    "read_numpy",
+    "read_text",
     "range",
     "read_images",
     "read_parquet",

@@ -8,6 +8,7 @@ object store flows through with a bounded number of blocks alive.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import uuid
 from collections import deque
@@ -42,6 +43,8 @@ class _Source:
 
 
 def _apply(stage: _Stage, table):
+    if stage.kind == "table":  # a column operation on the whole block
+        return stage.fn(table)
     if stage.kind == "map":
         return blocks.from_rows(
             [_checked_row(stage, stage.fn(row, *stage.fn_args, **stage.fn_kwargs)) for row in blocks.iter_rows(table)]
@@ -74,18 +77,24 @@ def _checked_row(stage: _Stage, row):
 
 def _run_block(read, stages, sink=None):
     """One read task and the transforms after it; returns (block, metadata). With a sink (a
-    Location), the block is written there instead and never enters the object store."""
-    table = read()
-    for stage in stages:
-        table = _apply(stage, table)
+    (Location, format) pair), the block is written there instead and never enters the object
+    store."""
+    table = _pipeline(read, stages)
     meta = {"num_rows": table.num_rows, "schema": table.schema, "size_bytes": table.nbytes}
     if sink is not None:
         from ray.data.filesystem import write_table
 
         if table.num_rows:
-            write_table(table, sink)
+            write_table(table, *sink)
         return None, meta
     return table, meta
+
+
+def _pipeline(read, stages):
+    table = read()
+    for stage in stages:
+        table = _apply(stage, table)
+    return table
 
 
 def _options(stages) -> dict:
@@ -187,6 +196,72 @@ class Dataset:
             )
         )
 
+    def _table_op(self, name: str, fn) -> Dataset:
+        return self._with(_Stage("table", fn, name))
+
+    def add_column(self, col: str, fn, *, batch_format: str = "pandas") -> Dataset:
+        """Adds (or replaces) column ``col`` with ``fn(batch)`` (a pandas DataFrame by default)."""
+
+        def add(table):
+            values = fn(blocks.to_batch(table, batch_format))
+            column = blocks.from_batch({col: values.to_numpy() if hasattr(values, "to_numpy") else values})[col]
+            if col in table.column_names:
+                return table.set_column(table.column_names.index(col), col, column)
+            return table.append_column(col, column)
+
+        return self._table_op(f"AddColumn({col})", add)
+
+    def drop_columns(self, cols: List[str]) -> Dataset:
+        cols = _names(cols, "drop_columns")
+        return self._table_op("DropColumns", lambda t: t.drop_columns(_present(t, cols)))
+
+    def select_columns(self, cols: List[str]) -> Dataset:
+        cols = _names(cols, "select_columns")
+        return self._table_op("SelectColumns", lambda t: t.select(_present(t, cols)))
+
+    def rename_columns(self, names: Dict[str, str]) -> Dataset:
+        if not isinstance(names, dict):
+            raise TypeError(f"rename_columns expects a dict of old to new names, got {type(names).__name__}")
+
+        def rename(table):
+            _present(table, list(names))
+            return table.rename_columns([names.get(c, c) for c in table.column_names])
+
+        return self._table_op("RenameColumns", rename)
+
+    def union(self, *others: Dataset) -> Dataset:
+        """This dataset's rows, then each other's, in order."""
+        parts = (self,) + others
+        for d in parts:
+            if not isinstance(d, Dataset):
+                raise TypeError(f"union expects Datasets, got {type(d).__name__}")
+        reads = tuple(functools.partial(_pipeline, r, d._stages) for d in parts for r in d._source.reads)
+        known = [d._source.num_rows for d in parts if not d._stages]
+        rows = sum(known) if len(known) == len(parts) and None not in known else None
+        return Dataset(_Source("Union", reads, rows, self._source.schema if not self._stages else None))
+
+    def limit(self, limit: int) -> Dataset:
+        """The first ``limit`` rows (only the blocks needed are computed)."""
+        if not isinstance(limit, int) or limit < 0:
+            raise ValueError(f"limit must be a non-negative int, got {limit!r}")
+        ds = self
+
+        def read_limited():
+            import pyarrow as pa
+
+            tables, n = [], 0
+            for t in ds._tables():
+                tables.append(t.slice(0, limit - n))
+                n += tables[-1].num_rows
+                if n >= limit:
+                    break
+            return pa.concat_tables(tables) if tables else pa.table({})
+
+        # Computed when first read, by the consumer: one block holding the first rows.
+        return _LimitedDataset(
+            _Source("Limit", (read_limited,), None, None), (), materialized=None, parent=self, n=limit
+        )
+
     def filter(self, fn, **options) -> Dataset:
         fn, options, name = _function(fn, options, "Filter")
         return self._with(_Stage("filter", fn, name, options=options))
@@ -281,6 +356,39 @@ class Dataset:
             return self._source.num_rows
         return sum(meta["num_rows"] for _, meta in self._bundles())
 
+    def sum(self, on: str):
+        """The sum of column ``on`` (None for an empty dataset)."""
+        from ray.data.aggregate import aggregate
+
+        return aggregate(self, on, "sum")
+
+    def min(self, on: str):
+        from ray.data.aggregate import aggregate
+
+        return aggregate(self, on, "min")
+
+    def max(self, on: str):
+        from ray.data.aggregate import aggregate
+
+        return aggregate(self, on, "max")
+
+    def mean(self, on: str):
+        from ray.data.aggregate import aggregate
+
+        return aggregate(self, on, "mean")
+
+    def std(self, on: str, ddof: int = 1):
+        """The standard deviation of column ``on`` (ddof=1 by default, as Ray)."""
+        from ray.data.aggregate import aggregate
+
+        return aggregate(self, on, "std", ddof)
+
+    def unique(self, column: str) -> List[Any]:
+        """The distinct values of ``column``."""
+        from ray.data.aggregate import unique
+
+        return unique(self, column)
+
     def schema(self):
         if not self._stages and self._source.schema is not None:
             return Schema(self._source.schema)
@@ -303,23 +411,42 @@ class Dataset:
         return df
 
     def write_parquet(self, path: str, *, filesystem=None, **kwargs) -> None:
-        """Writes one Parquet file per block, each by a task: ``{uuid}_{block:06d}-0.parquet``
-        under ``path`` (local or ``s3://``)."""
+        """Writes one Parquet file per block, each by the task that makes the block:
+        ``{uuid}_{block:06d}-0.parquet`` under ``path`` (local or ``s3://``)."""
+        self._write(path, "parquet", filesystem, kwargs)
+
+    def write_csv(self, path: str, *, filesystem=None, **kwargs) -> None:
+        """As write_parquet, one CSV file per block."""
+        self._write(path, "csv", filesystem, kwargs)
+
+    def write_json(self, path: str, *, filesystem=None, **kwargs) -> None:
+        """As write_parquet, one JSON-lines file per block (arrays become lists)."""
+        self._write(path, "json", filesystem, kwargs)
+
+    def write_numpy(self, path: str, *, column: str, filesystem=None, **kwargs) -> None:
+        """As write_parquet, ``column`` of each block as one ``.npy`` file."""
+        self._write(path, "numpy", filesystem, kwargs, column)
+
+    def _write(self, path, fmt: str, filesystem, kwargs, column=None) -> None:
         from ray.data.filesystem import Location
 
         if kwargs:
-            raise NotImplementedError(f"write_parquet options {sorted(kwargs)} are not supported by this Ray Data yet")
+            raise NotImplementedError(f"write_{fmt} options {sorted(kwargs)} are not supported by this Ray Data yet")
         base = Location(str(path), filesystem)
         prefix = uuid.uuid4().hex
-        name = lambda i: base.child(f"{prefix}_{i:06d}-0.parquet")  # noqa: E731
+        ext = {"parquet": "parquet", "csv": "csv", "json": "json", "numpy": "npy"}[fmt]
+
+        def sink(i):
+            return (base.child(f"{prefix}_{i:06d}-0.{ext}"), fmt, column)
+
         if self._materialized is not None:
             writes = [
-                _write_block.remote(ref, name(i)) for i, (ref, m) in enumerate(self._materialized) if m["num_rows"]
+                _write_block.remote(ref, *sink(i)) for i, (ref, m) in enumerate(self._materialized) if m["num_rows"]
             ]
             ray.get(writes)
             return
         # Each task reads, transforms and writes its block: blocks never enter the object store.
-        for _ in self._bundles(sink=name):
+        for _ in self._bundles(sink=sink):
             pass
 
     # ------------------------------------------------------------------ printing
@@ -338,6 +465,32 @@ class Dataset:
         base = f"Dataset(num_rows={rows}, schema={fields})"
         lines.append(("+- " if self._stages else "") + base)
         return "\n".join(lines)
+
+
+class _LimitedDataset(Dataset):
+    """``ds.limit(n)``: read by the consumer from its parent's stream (no task), then as a
+    dataset of that one block for what follows."""
+
+    def __init__(self, source, stages, materialized=None, parent=None, n=0):
+        super().__init__(source, stages, materialized)
+        self._parent, self._n = parent, n
+
+    def _with(self, stage):
+        return _LimitedDataset(self._source, self._stages + (stage,), None, self._parent, self._n)
+
+    def _bundles(self, sink=None):
+        table = self._source.reads[0]()
+        for stage in self._stages:
+            table = _apply(stage, table)
+        meta = {"num_rows": table.num_rows, "schema": table.schema, "size_bytes": table.nbytes}
+        if sink is not None:
+            from ray.data.filesystem import write_table
+
+            if table.num_rows:
+                write_table(table, *sink(0))
+            yield None, meta
+            return
+        yield ray.put(table), meta
 
 
 class MaterializedDataset(Dataset):
@@ -363,10 +516,25 @@ class Schema:
 
 
 @ray.remote
-def _write_block(block, location):
+def _write_block(block, location, fmt="parquet", column=None):
     from ray.data.filesystem import write_table
 
-    return write_table(block, location)
+    return write_table(block, location, fmt, column)
+
+
+def _names(cols, what: str) -> List[str]:
+    if isinstance(cols, str):
+        cols = [cols]
+    if not isinstance(cols, list) or not all(isinstance(c, str) for c in cols):
+        raise TypeError(f"{what} expects a list of column names, got {cols!r}")
+    return cols
+
+
+def _present(table, cols: List[str]) -> List[str]:
+    missing = [c for c in cols if c not in table.column_names]
+    if missing:
+        raise ValueError(f"Columns {missing} are not in the dataset (its columns: {table.column_names})")
+    return cols
 
 
 def _function(fn, options: dict, kind: str):

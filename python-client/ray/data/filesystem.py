@@ -82,14 +82,47 @@ def read_bytes(loc: Location) -> bytes:
         return f.read()
 
 
-def write_table(table, loc: Location) -> str:
-    import pyarrow.parquet as pq
-
+def write_table(table, loc: Location, fmt: str = "parquet", column: Optional[str] = None) -> str:
+    """Writes a block as one file: Parquet, CSV, JSON lines, or one column as a .npy array."""
     fs, path = loc.resolve()
     parent = path.rsplit("/", 1)[0]
     try:
         fs.create_dir(parent, recursive=True)
     except Exception:  # noqa: BLE001 - object stores have no directories to make
         pass
-    pq.write_table(table, path, filesystem=fs)
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, path, filesystem=fs)
+        return loc.uri
+    with fs.open_output_stream(path) as out:
+        if fmt == "csv":
+            import pyarrow.csv as pacsv
+
+            pacsv.write_csv(table, out)
+        elif fmt == "json":
+            import json
+
+            from ray.data import block as blocks
+
+            for row in blocks.iter_rows(table):
+                out.write((json.dumps({k: _jsonable(v) for k, v in row.items()}) + "\n").encode())
+        elif fmt == "numpy":
+            import io
+
+            import numpy as np
+
+            from ray.data import block as blocks
+
+            buf = io.BytesIO()
+            np.save(buf, blocks.column_numpy(table, column))
+            out.write(buf.getvalue())
+        else:
+            raise ValueError(f"unknown output format {fmt}")
     return loc.uri
+
+
+def _jsonable(v):
+    import numpy as np
+
+    return v.tolist() if isinstance(v, np.ndarray) else v

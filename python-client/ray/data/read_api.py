@@ -167,3 +167,139 @@ def read_parquet(
     if columns is not None:
         schema = pa.schema([schema.field(c) for c in columns])
     return Dataset(_Source("ReadParquet", tuple(_parquet_reader(p, columns) for p in parts), rows, schema, size_bytes))
+
+
+def _data_reader(ref):
+    import ray
+
+    return lambda: ray.get(ref)
+
+
+def _from_tables(tables, name: str) -> Dataset:
+    import ray
+
+    refs = [ray.put(t) for t in tables]
+    rows = sum(t.num_rows for t in tables)
+    return Dataset(_Source(name, tuple(_data_reader(r) for r in refs), rows, tables[0].schema if tables else None))
+
+
+def from_numpy(ndarrays) -> Dataset:
+    """One block per array; each row holds ``{"data": array[i]}``."""
+    import numpy as np
+
+    arrays = ndarrays if isinstance(ndarrays, list) else [ndarrays]
+    if not all(isinstance(a, np.ndarray) for a in arrays):
+        raise TypeError("from_numpy expects a NumPy array or a list of them")
+    return _from_tables([blocks.from_batch({"data": a}) for a in arrays], "FromNumpy")
+
+
+def from_pandas(dfs) -> Dataset:
+    """One block per DataFrame."""
+    import pandas as pd
+
+    frames = dfs if isinstance(dfs, list) else [dfs]
+    if not all(isinstance(f, pd.DataFrame) for f in frames):
+        raise TypeError("from_pandas expects a pandas DataFrame or a list of them")
+    return _from_tables([blocks.from_batch(f) for f in frames], "FromPandas")
+
+
+def from_arrow(tables) -> Dataset:
+    """One block per pyarrow Table."""
+    import pyarrow as pa
+
+    ts = tables if isinstance(tables, list) else [tables]
+    if not all(isinstance(t, pa.Table) for t in ts):
+        raise TypeError("from_arrow expects a pyarrow Table or a list of them")
+    return _from_tables(ts, "FromArrow")
+
+
+def _file_reader(files, parse, include_paths: bool):
+    def read():
+        import pyarrow as pa
+
+        tables = []
+        for f in files:
+            t = parse(read_bytes(f), f.uri)
+            if include_paths:
+                t = t.append_column("path", pa.array([f.uri] * t.num_rows))
+            tables.append(t)
+        return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+
+    return read
+
+
+def _read_files(name, paths, extensions, parse, filesystem, include_paths, override_num_blocks) -> Dataset:
+    files = expand(paths, extensions, filesystem)
+    parts = _split(files, _parallelism(len(files), override_num_blocks))
+    return Dataset(_Source(name, tuple(_file_reader(p, parse, include_paths) for p in parts)))
+
+
+def _parse_csv(data: bytes, uri: str):
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        return pacsv.read_csv(pa.py_buffer(data))
+    except Exception as e:  # noqa: BLE001 - names the file
+        raise ValueError(f"Could not read CSV file {uri}: {e}") from e
+
+
+def _parse_json(data: bytes, uri: str):
+    import json
+
+    text = data.decode()
+    try:
+        stripped = text.lstrip()
+        if stripped.startswith("["):
+            rows = json.loads(text)
+        else:
+            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    except Exception as e:  # noqa: BLE001 - names the file
+        raise ValueError(f"Could not read JSON file {uri}: {e}") from e
+    return blocks.from_rows(rows)
+
+
+def _parse_text(data: bytes, uri: str):
+    import pyarrow as pa
+
+    return pa.table({"text": pa.array(data.decode().splitlines(), pa.string())})
+
+
+def _parse_binary(data: bytes, uri: str):
+    import pyarrow as pa
+
+    return pa.table({"bytes": pa.array([data], pa.binary())})
+
+
+def _parse_numpy(data: bytes, uri: str):
+    import io
+
+    import numpy as np
+
+    return blocks.from_batch({"data": np.load(io.BytesIO(data), allow_pickle=False)})
+
+
+def read_csv(paths, *, filesystem=None, include_paths: bool = False, override_num_blocks=None) -> Dataset:
+    return _read_files("ReadCSV", paths, (".csv",), _parse_csv, filesystem, include_paths, override_num_blocks)
+
+
+def read_json(paths, *, filesystem=None, include_paths: bool = False, override_num_blocks=None) -> Dataset:
+    """JSON lines, or a JSON array of objects, per file."""
+    return _read_files(
+        "ReadJSON", paths, (".json", ".jsonl"), _parse_json, filesystem, include_paths, override_num_blocks
+    )
+
+
+def read_text(paths, *, filesystem=None, include_paths: bool = False, override_num_blocks=None) -> Dataset:
+    """One row ``{"text": line}`` per line."""
+    return _read_files("ReadText", paths, None, _parse_text, filesystem, include_paths, override_num_blocks)
+
+
+def read_binary_files(paths, *, filesystem=None, include_paths: bool = False, override_num_blocks=None) -> Dataset:
+    """One row ``{"bytes": contents}`` per file."""
+    return _read_files("ReadBinary", paths, None, _parse_binary, filesystem, include_paths, override_num_blocks)
+
+
+def read_numpy(paths, *, filesystem=None, include_paths: bool = False, override_num_blocks=None) -> Dataset:
+    """``.npy`` files; each row ``{"data": array[i]}``."""
+    return _read_files("ReadNumpy", paths, (".npy",), _parse_numpy, filesystem, include_paths, override_num_blocks)
