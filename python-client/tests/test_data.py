@@ -174,3 +174,32 @@ def test_more_sources_and_sinks(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(ValueError, match="bad.json"):
         ray.data.read_json(str(tmp_path / "bad.json")).take_all()
+
+
+def test_repartition_shuffle_sort_and_groupby():
+    ds = ray.data.range(100, override_num_blocks=7)
+    parts = ds.repartition(4)
+    assert [r["id"] for r in parts.take_all()] == list(range(100))
+    assert len(parts._source.reads) == 4
+    shuffled = ds.random_shuffle(seed=3)
+    ids = [r["id"] for r in shuffled.take_all()]
+    assert sorted(ids) == list(range(100)) and ids != list(range(100))
+    assert [r["id"] for r in ds.random_shuffle(seed=3).take_all()] == ids
+    assert [r["id"] for r in shuffled.sort("id").take_all()] == list(range(100))
+    assert [r["id"] for r in shuffled.sort("id", descending=True).take(3)] == [99, 98, 97]
+
+    rows = ray.data.from_items([{"k": k, "v": v} for k, v in zip("abcabca", range(7))])
+    assert rows.groupby("k").count().take_all() == [
+        {"k": "a", "count()": 3},
+        {"k": "b", "count()": 2},
+        {"k": "c", "count()": 2},
+    ]
+    assert rows.groupby("k").sum("v").take_all() == [
+        {"k": "a", "sum(v)": 9},
+        {"k": "b", "sum(v)": 5},
+        {"k": "c", "sum(v)": 7},
+    ]
+    assert rows.groupby("k").max("v").take_all()[0] == {"k": "a", "max(v)": 6}
+    assert rows.groupby("k").mean("v").take_all()[1] == {"k": "b", "mean(v)": 2.5}
+    firsts = rows.groupby("k").map_groups(lambda g: {"k": g["k"][:1], "n": np.array([len(g["v"])])}).take_all()
+    assert firsts == [{"k": "a", "n": 3}, {"k": "b", "n": 2}, {"k": "c", "n": 2}]

@@ -262,6 +262,27 @@ class Dataset:
             _Source("Limit", (read_limited,), None, None), (), materialized=None, parent=self, n=limit
         )
 
+    def repartition(self, num_blocks: int, *, shuffle: bool = False) -> Dataset:
+        """``num_blocks`` blocks of (nearly) equal rows, in order (or shuffled)."""
+        from ray.data import shuffle as all_to_all
+
+        return all_to_all.repartition(self, num_blocks, shuffle)
+
+    def random_shuffle(self, *, seed: Optional[int] = None, num_blocks: Optional[int] = None) -> Dataset:
+        from ray.data import shuffle as all_to_all
+
+        return all_to_all.random_shuffle(self, seed, num_blocks)
+
+    def sort(self, key: str, descending: bool = False) -> Dataset:
+        from ray.data import shuffle as all_to_all
+
+        return all_to_all.sort(self, key, descending)
+
+    def groupby(self, key: str):
+        from ray.data.shuffle import GroupedData
+
+        return GroupedData(self, key)
+
     def filter(self, fn, **options) -> Dataset:
         fn, options, name = _function(fn, options, "Filter")
         return self._with(_Stage("filter", fn, name, options=options))
