@@ -203,3 +203,18 @@ def test_repartition_shuffle_sort_and_groupby():
     assert rows.groupby("k").mean("v").take_all()[1] == {"k": "b", "mean(v)": 2.5}
     firsts = rows.groupby("k").map_groups(lambda g: {"k": g["k"][:1], "n": np.array([len(g["v"])])}).take_all()
     assert firsts == [{"k": "a", "n": 3}, {"k": "b", "n": 2}, {"k": "c", "n": 2}]
+
+
+def test_split_train_test_split_random_sample_and_arrow_refs():
+    ds = ray.data.range(10, override_num_blocks=3)
+    pieces = ds.split(3)
+    assert [[r["id"] for r in p.take_all()] for p in pieces] == [[0, 1, 2], [3, 4, 5], [6, 7, 8, 9]]
+    train, test = ds.train_test_split(0.3)
+    assert [r["id"] for r in test.take_all()] == [7, 8, 9] and train.count() == 7
+    with pytest.raises(ValueError, match="test_size"):
+        ds.train_test_split(1.5)
+    sampled = ray.data.range(2000).random_sample(0.5, seed=1)
+    n = sampled.count()
+    assert 800 < n < 1200 and n == ray.data.range(2000).random_sample(0.5, seed=1).count()
+    refs = ray.data.range(5).to_arrow_refs()
+    assert sum(ray.get(r).num_rows for r in refs) == 5

@@ -8,6 +8,7 @@ object store flows through with a bounded number of blocks alive.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import itertools
 import uuid
@@ -282,6 +283,51 @@ class Dataset:
         from ray.data.shuffle import GroupedData
 
         return GroupedData(self, key)
+
+    def split(self, n: int, *, equal: bool = False) -> List[MaterializedDataset]:
+        """``n`` datasets of consecutive rows (as equal in size as the rows allow)."""
+        if not isinstance(n, int) or n <= 0:
+            raise ValueError(f"The number of splits must be a positive int, got {n!r}")
+        total = self.count()
+        return self._split_at([j * total // n for j in builtins.range(1, n)])
+
+    def train_test_split(self, test_size, *, shuffle: bool = False, seed: Optional[int] = None):
+        """(train, test): the last ``test_size`` rows (a fraction, or a count) are the test set."""
+        ds = self.random_shuffle(seed=seed) if shuffle else self
+        total = ds.count()
+        if isinstance(test_size, float):
+            if not 0 < test_size < 1:
+                raise ValueError(f"test_size must be in (0, 1) when a float, got {test_size}")
+            test = int(total * test_size)
+        elif isinstance(test_size, int) and 0 < test_size < total:
+            test = test_size
+        else:
+            raise ValueError(f"test_size must be a float in (0, 1) or an int in (0, {total}), got {test_size!r}")
+        train, test_ds = ds._split_at([total - test])
+        return train, test_ds
+
+    def _split_at(self, cuts):
+        from ray.data.shuffle import split_at
+
+        return split_at(self, cuts)
+
+    def random_sample(self, fraction: float, *, seed: Optional[int] = None) -> Dataset:
+        """Each row kept with probability ``fraction``."""
+        if not isinstance(fraction, (int, float)) or not 0 <= fraction <= 1:
+            raise ValueError(f"fraction must be between 0 and 1, got {fraction!r}")
+
+        def sample(table):
+            import numpy as np
+            import pyarrow as pa
+
+            rng = np.random.default_rng(seed)
+            return table.filter(pa.array(rng.random(table.num_rows) < fraction))
+
+        return self._table_op(f"RandomSample({fraction})", sample)
+
+    def to_arrow_refs(self) -> List[Any]:
+        """Refs to the dataset's blocks (pyarrow Tables), computed."""
+        return [ref for ref, meta in self.materialize()._materialized]
 
     def filter(self, fn, **options) -> Dataset:
         fn, options, name = _function(fn, options, "Filter")

@@ -18,9 +18,9 @@ def _split(table, how: str, n: int, arg):
     """Splits one block into ``n`` parts (returned as n objects)."""
     import pyarrow as pa
 
-    if how == "range":  # contiguous global rows: arg = (this block's first row, total rows)
-        start, total = arg
-        bounds = [j * total // n for j in range(n + 1)]
+    if how == "range":  # contiguous global rows: arg = (this block's first row, total, cut points)
+        start, total, cuts = arg
+        bounds = [0, *cuts, total] if cuts is not None else [j * total // n for j in range(n + 1)]
         parts = []
         for j in range(n):
             lo, hi = max(bounds[j] - start, 0), min(bounds[j + 1] - start, table.num_rows)
@@ -88,7 +88,23 @@ def repartition(ds, num_blocks: int, shuffle: bool = False):
         raise ValueError(f"num_blocks must be a positive int, got {num_blocks!r}")
     if shuffle:
         return random_shuffle(ds, None, num_blocks)
-    return _exchange(ds, "range", num_blocks, lambda i, start, total: (start, total), lambda j: None, "Repartition")
+    return _exchange(
+        ds, "range", num_blocks, lambda i, start, total: (start, total, None), lambda j: None, "Repartition"
+    )
+
+
+def split_at(ds, cuts: List[int]):
+    """The dataset cut at global row indices ``cuts``: one dataset per piece, in order."""
+    from ray.data.dataset import Dataset, _Source
+
+    whole = _exchange(ds, "range", len(cuts) + 1, lambda i, start, total: (start, total, cuts), lambda j: None, "Split")
+    bounds = [0, *cuts]
+    pieces = []
+    for j, read in enumerate(whole._source.reads):
+        end = cuts[j] if j < len(cuts) else None
+        rows = None if end is None else end - bounds[j]
+        pieces.append(Dataset(_Source("Split", (read,), rows, whole._source.schema)).materialize())
+    return pieces
 
 
 def random_shuffle(ds, seed: Optional[int], num_blocks: Optional[int] = None):
