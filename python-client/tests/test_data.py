@@ -218,3 +218,22 @@ def test_split_train_test_split_random_sample_and_arrow_refs():
     assert 800 < n < 1200 and n == ray.data.range(2000).random_sample(0.5, seed=1).count()
     refs = ray.data.range(5).to_arrow_refs()
     assert sum(ray.get(r).num_rows for r in refs) == 5
+
+
+def test_a_callable_class_runs_as_a_pool_of_actors():
+    class AddOffset:
+        def __init__(self, offset):
+            import os
+
+            self.offset, self.pid, self.calls = offset, os.getpid(), 0
+
+        def __call__(self, batch):
+            self.calls += 1
+            return {"id": batch["id"] + self.offset, "pid": np.full(len(batch["id"]), self.pid)}
+
+    ds = ray.data.range(40, override_num_blocks=8).map_batches(AddOffset, concurrency=2, fn_constructor_args=(100,))
+    rows = ds.take_all()
+    assert [r["id"] for r in rows] == list(range(100, 140))
+    assert len({r["pid"] for r in rows}) == 2  # two actors, each built once
+    with pytest.raises(ValueError, match="concurrency"):
+        ray.data.range(3).map_batches(AddOffset)

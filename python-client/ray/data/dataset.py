@@ -31,6 +31,10 @@ class _Stage:
     fn_args: tuple = ()
     fn_kwargs: dict = field(default_factory=dict)
     options: dict = field(default_factory=dict)
+    # A callable class (map_batches with concurrency): run by a pool of this many actors.
+    concurrency: Optional[int] = None
+    fn_args_ctor: tuple = ()
+    fn_kwargs_ctor: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,12 @@ class _Source:
     size_bytes: Optional[int] = None  # estimated, when known without reading it all
 
 
-def _apply(stage: _Stage, table):
+def _apply(stage: _Stage, table, instance=None):
+    """One stage on one block; ``instance`` is the callable class's object for an actor stage."""
+    if instance is not None:
+        stage = _Stage(
+            stage.kind, instance, stage.name, stage.batch_size, stage.batch_format, stage.fn_args, stage.fn_kwargs
+        )
     if stage.kind == "table":  # a column operation on the whole block
         return stage.fn(table)
     if stage.kind == "map":
@@ -80,7 +89,10 @@ def _run_block(read, stages, sink=None):
     """One read task and the transforms after it; returns (block, metadata). With a sink (a
     (Location, format) pair), the block is written there instead and never enters the object
     store."""
-    table = _pipeline(read, stages)
+    return _block_result(_pipeline(read, stages), sink)
+
+
+def _block_result(table, sink):
     meta = {"num_rows": table.num_rows, "schema": table.schema, "size_bytes": table.nbytes}
     if sink is not None:
         from ray.data.filesystem import write_table
@@ -179,10 +191,32 @@ class Dataset:
             )
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
             raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+        concurrency = options.pop("concurrency", None)
+        ctor_args = tuple(options.pop("fn_constructor_args", ()) or ())
+        ctor_kwargs = options.pop("fn_constructor_kwargs", None) or {}
         if isinstance(fn, type):
-            raise NotImplementedError(
-                "Callable classes in map_batches (actor pools) are not supported by this Ray Data yet"
+            if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency <= 0:
+                raise ValueError(
+                    "``concurrency`` must be specified as a positive int when using a callable class in map_batches, "
+                    f"got {concurrency!r} (a (min, max) autoscaling pool is not supported by this Ray Data yet)"
+                )
+            return self._with(
+                _Stage(
+                    "map_batches",
+                    fn,
+                    f"MapBatches({fn.__name__})",
+                    batch_size=batch_size,
+                    batch_format=batch_format,
+                    fn_args=tuple(fn_args),
+                    fn_kwargs=fn_kwargs or {},
+                    options=_task_options(options),
+                    concurrency=concurrency,
+                    fn_args_ctor=ctor_args,
+                    fn_kwargs_ctor=ctor_kwargs,
+                )
             )
+        if concurrency is not None or ctor_args or ctor_kwargs:
+            raise ValueError("concurrency and fn_constructor_args/kwargs apply to callable classes only")
         fn, options, name = _function(fn, options, "MapBatches")
         return self._with(
             _Stage(
@@ -347,6 +381,19 @@ class Dataset:
         themselves (read, transforms and write fused) and the refs are of nothing."""
         if self._materialized is not None:
             yield from self._materialized
+            return
+        pools = [i for i, s in enumerate(self._stages) if s.concurrency]
+        if pools:
+            from ray.data import actor_pool
+
+            first = pools[0]
+            if len(pools) > 1:
+                raise NotImplementedError(
+                    "More than one callable class in a dataset is not supported by this Ray Data yet"
+                )
+            stage, after = self._stages[first], self._stages[first + 1 :]
+            upstream = Dataset(self._source, self._stages[:first])._bundles()
+            yield from actor_pool.run(upstream, stage, after, stage.concurrency, stage.options, sink)
             return
         src = self._source
         block_bytes = src.size_bytes // max(len(src.reads), 1) if src.size_bytes else None
