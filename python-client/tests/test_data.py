@@ -237,3 +237,20 @@ def test_a_callable_class_runs_as_a_pool_of_actors():
     assert len({r["pid"] for r in rows}) == 2  # two actors, each built once
     with pytest.raises(ValueError, match="concurrency"):
         ray.data.range(3).map_batches(AddOffset)
+
+
+def test_progress_bars_on_a_terminal_only_and_stats(monkeypatch, capsys):
+    import sys
+
+    ds = ray.data.range(30, override_num_blocks=3).map(lambda r: {"id": r["id"] + 1})
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert ds.count() == 30
+    assert "Range->Map(<lambda>)" in capsys.readouterr().err
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    try:
+        ds.count()
+        assert "Range->Map" not in capsys.readouterr().err
+    finally:
+        ray.data.DataContext.get_current().enable_progress_bars = True
+    stats = ds.stats()
+    assert "Operator Range->Map(<lambda>): 3 blocks, 30 rows" in stats, stats

@@ -382,6 +382,16 @@ class Dataset:
         if self._materialized is not None:
             yield from self._materialized
             return
+        self._runs = []
+        yield from self._execute(sink, self._runs)
+
+    def _operator_name(self, stages, sink) -> str:
+        names = [self._source.name] + [s.name for s in stages] + ([f"Write{sink(0)[1].capitalize()}"] if sink else [])
+        return "->".join(names)
+
+    def _execute(self, sink, runs) -> Iterator[Tuple[Any, dict]]:
+        from ray.data.progress import tracked
+
         pools = [i for i, s in enumerate(self._stages) if s.concurrency]
         if pools:
             from ray.data import actor_pool
@@ -392,8 +402,13 @@ class Dataset:
                     "More than one callable class in a dataset is not supported by this Ray Data yet"
                 )
             stage, after = self._stages[first], self._stages[first + 1 :]
-            upstream = Dataset(self._source, self._stages[:first])._bundles()
-            yield from actor_pool.run(upstream, stage, after, stage.concurrency, stage.options, sink)
+            before = Dataset(self._source, self._stages[:first])
+            upstream = tracked(
+                before._operator_name(before._stages, None), len(self._source.reads), before._execute(None, runs), runs
+            )
+            pooled = actor_pool.run(upstream, stage, after, stage.concurrency, stage.options, sink)
+            name = "->".join([s.name for s in (stage, *after)] + ([f"Write{sink(0)[1].capitalize()}"] if sink else []))
+            yield from tracked(name, len(self._source.reads), pooled, runs)
             return
         src = self._source
         block_bytes = src.size_bytes // max(len(src.reads), 1) if src.size_bytes else None
@@ -405,15 +420,29 @@ class Dataset:
         def launch(i, read):
             inflight.append(runner.remote(read, self._stages, None if sink is None else sink(i)))
 
-        for i, read in itertools.islice(reads, window):
-            launch(i, read)
-        while inflight:
-            block_ref, meta_ref = inflight.popleft()
-            meta = ray.get(meta_ref)
-            nxt = next(reads, None)
-            if nxt is not None:
-                launch(*nxt)
-            yield block_ref, meta
+        def stream():
+            for i, read in itertools.islice(reads, window):
+                launch(i, read)
+            while inflight:
+                block_ref, meta_ref = inflight.popleft()
+                meta = ray.get(meta_ref)
+                nxt = next(reads, None)
+                if nxt is not None:
+                    launch(*nxt)
+                yield block_ref, meta
+
+        yield from tracked(self._operator_name(self._stages, sink), len(src.reads), stream(), runs)
+
+    def stats(self) -> str:
+        """What the last execution of this dataset did, per operator (it runs now if it never
+        ran)."""
+        if getattr(self, "_runs", None) is None:
+            if self._materialized is not None:
+                rows = sum(m["num_rows"] for _, m in self._materialized)
+                return f"Materialized: {len(self._materialized)} blocks, {rows} rows"
+            for _ in self._bundles():
+                pass
+        return "\n".join(run.summary() for run in getattr(self, "_runs", None) or [])
 
     def _tables(self) -> Iterator[Any]:
         for block_ref, meta in self._bundles():
