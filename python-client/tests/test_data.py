@@ -254,3 +254,19 @@ def test_progress_bars_on_a_terminal_only_and_stats(monkeypatch, capsys):
         ray.data.DataContext.get_current().enable_progress_bars = True
     stats = ds.stats()
     assert "Operator Range->Map(<lambda>): 3 blocks, 30 rows" in stats, stats
+
+
+def test_zip_and_write_images(images, tmp_path):
+    left = ray.data.range(10, override_num_blocks=3)
+    right = ray.data.range(10, override_num_blocks=2).map(lambda r: {"id": r["id"] * 10, "x": -r["id"]})
+    rows = left.zip(right).take_all()
+    assert rows[3] == {"id": 3, "id_1": 30, "x": -3} and len(rows) == 10
+    with pytest.raises(ValueError, match="different number of rows"):
+        left.zip(ray.data.range(4))
+    folder, arrays = images
+    out = tmp_path / "written"
+    ray.data.read_images(str(folder)).write_images(str(out), column="image")
+    files = sorted(out.iterdir())
+    assert len(files) == 10 and all(f.suffix == ".png" for f in files)
+    back = sorted(np.asarray(Image.open(f)).tobytes() for f in files)
+    assert back == sorted(a.tobytes() for a in arrays)

@@ -570,6 +570,26 @@ class Dataset:
         """As write_parquet, ``column`` of each block as one ``.npy`` file."""
         self._write(path, "numpy", filesystem, kwargs, column)
 
+    def write_images(self, path: str, column: str, file_format: str = "png", *, filesystem=None, **kwargs) -> None:
+        """Each row's image in ``column`` as one file (``png``, ``jpg``, ...) under ``path``."""
+        self._write(path, "images", filesystem, kwargs, (column, file_format))
+
+    def zip(self, other: Dataset) -> Dataset:
+        """The columns of both datasets side by side, row by row (same number of rows); a column
+        name ``other`` repeats gets the suffix ``_1``, as in Ray."""
+        mine = self.materialize()
+        rows = [m["num_rows"] for _, m in mine._materialized]
+        total = sum(rows)
+        if other.count() != total:
+            raise ValueError(f"Cannot zip datasets of different number of rows: {total}, {other.count()}")
+        cuts = list(itertools.accumulate(rows))[:-1]
+        theirs = other._split_at(cuts) if cuts else [other.materialize()]
+        pairs = [
+            _zip_blocks.remote(ref, piece.to_arrow_refs()[0] if piece.count() else None)
+            for (ref, _), piece in zip(mine._materialized, theirs)
+        ]
+        return Dataset(_Source("Zip", tuple(_ref_reader(r) for r in pairs), total, None))
+
     def _write(self, path, fmt: str, filesystem, kwargs, column=None) -> None:
         from ray.data.filesystem import Location
 
@@ -577,10 +597,11 @@ class Dataset:
             raise NotImplementedError(f"write_{fmt} options {sorted(kwargs)} are not supported by this Ray Data yet")
         base = Location(str(path), filesystem)
         prefix = uuid.uuid4().hex
-        ext = {"parquet": "parquet", "csv": "csv", "json": "json", "numpy": "npy"}[fmt]
+        ext = {"parquet": "parquet", "csv": "csv", "json": "json", "numpy": "npy", "images": None}[fmt]
 
         def sink(i):
-            return (base.child(f"{prefix}_{i:06d}-0.{ext}"), fmt, column)
+            name = f"{prefix}_{i:06d}" if ext is None else f"{prefix}_{i:06d}-0.{ext}"
+            return (base.child(name), fmt, column)
 
         if self._materialized is not None:
             writes = [
@@ -656,6 +677,22 @@ class Schema:
         out = [f"{'Column':<{width}}  Type", f"{'------':<{width}}  ----"]
         out += [f"{n:<{width}}  {blocks.type_str(t)}" for n, t in zip(self.names, self.types)]
         return "\n".join(out)
+
+
+@ray.remote
+def _zip_blocks(a, b):
+    if b is None:
+        return a
+    for name in b.column_names:
+        out = name
+        while out in a.column_names:
+            out = f"{out}_1"
+        a = a.append_column(out, b[name])
+    return a
+
+
+def _ref_reader(ref):
+    return lambda: ray.get(ref)
 
 
 @ray.remote

@@ -95,6 +95,20 @@ def write_table(table, loc: Location, fmt: str = "parquet", column: Optional[str
 
         pq.write_table(table, path, filesystem=fs)
         return loc.uri
+    if fmt == "images":  # one file per row: <loc>_<row>.<ext>; column = (name, file format)
+        import io
+
+        from PIL import Image
+
+        from ray.data import block as blocks
+
+        name, file_format = column
+        for i, arr in enumerate(blocks.column_numpy(table, name)):
+            buf = io.BytesIO()
+            Image.fromarray(arr).save(buf, format=file_format.upper().replace("JPG", "JPEG"))
+            with fs.open_output_stream(f"{path}_{i:06d}.{file_format}") as out:
+                out.write(buf.getvalue())
+        return loc.uri
     with fs.open_output_stream(path) as out:
         if fmt == "csv":
             import pyarrow.csv as pacsv
