@@ -208,7 +208,8 @@ def test_repartition_shuffle_sort_and_groupby():
 def test_split_train_test_split_random_sample_and_arrow_refs():
     ds = ray.data.range(10, override_num_blocks=3)
     pieces = ds.split(3)
-    assert [[r["id"] for r in p.take_all()] for p in pieces] == [[0, 1, 2], [3, 4, 5], [6, 7, 8, 9]]
+    assert [[r["id"] for r in p.take_all()] for p in pieces] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert [p.count() for p in ds.split(3, equal=True)] == [3, 3, 3]
     train, test = ds.train_test_split(0.3)
     assert [r["id"] for r in test.take_all()] == [7, 8, 9] and train.count() == 7
     with pytest.raises(ValueError, match="test_size"):

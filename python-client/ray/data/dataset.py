@@ -319,11 +319,16 @@ class Dataset:
         return GroupedData(self, key)
 
     def split(self, n: int, *, equal: bool = False) -> List[MaterializedDataset]:
-        """``n`` datasets of consecutive rows (as equal in size as the rows allow)."""
+        """``n`` datasets of consecutive rows, as Ray splits them: ``ceil(rows / n)`` each and the
+        rest in the last; with ``equal=True``, ``rows // n`` each (the remaining rows dropped)."""
         if not isinstance(n, int) or n <= 0:
             raise ValueError(f"The number of splits must be a positive int, got {n!r}")
         total = self.count()
-        return self._split_at([j * total // n for j in builtins.range(1, n)])
+        if equal:
+            per = total // n
+            return self._split_at([per * j for j in builtins.range(1, n + 1)])[:n]
+        per = -(-total // n)
+        return self._split_at([min(per * j, total) for j in builtins.range(1, n)])
 
     def train_test_split(self, test_size, *, shuffle: bool = False, seed: Optional[int] = None):
         """(train, test): the last ``test_size`` rows (a fraction, or a count) are the test set."""
