@@ -9,6 +9,7 @@ object store flows through with a bounded number of blocks alive.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import functools
 import itertools
 import uuid
@@ -50,9 +51,7 @@ class _Source:
 def _apply(stage: _Stage, table, instance=None):
     """One stage on one block; ``instance`` is the callable class's object for an actor stage."""
     if instance is not None:
-        stage = _Stage(
-            stage.kind, instance, stage.name, stage.batch_size, stage.batch_format, stage.fn_args, stage.fn_kwargs
-        )
+        stage = dataclasses.replace(stage, fn=instance)
     if stage.kind == "table":  # a column operation on the whole block
         return stage.fn(table)
     if stage.kind == "map":
@@ -648,18 +647,8 @@ class _LimitedDataset(Dataset):
         return _LimitedDataset(self._source, self._stages + (stage,), None, self._parent, self._n)
 
     def _bundles(self, sink=None):
-        table = self._source.reads[0]()
-        for stage in self._stages:
-            table = _apply(stage, table)
-        meta = {"num_rows": table.num_rows, "schema": table.schema, "size_bytes": table.nbytes}
-        if sink is not None:
-            from ray.data.filesystem import write_table
-
-            if table.num_rows:
-                write_table(table, *sink(0))
-            yield None, meta
-            return
-        yield ray.put(table), meta
+        table, meta = _block_result(_pipeline(self._source.reads[0], self._stages), None if sink is None else sink(0))
+        yield (None if table is None else ray.put(table)), meta
 
 
 class MaterializedDataset(Dataset):

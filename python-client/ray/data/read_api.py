@@ -6,7 +6,7 @@ import builtins
 from typing import Any, List, Optional, Sequence, Union
 
 from ray.data import block as blocks
-from ray.data.dataset import Dataset, _Source
+from ray.data.dataset import Dataset, _ref_reader, _Source
 from ray.data.filesystem import expand, read_bytes
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif")
@@ -169,18 +169,12 @@ def read_parquet(
     return Dataset(_Source("ReadParquet", tuple(_parquet_reader(p, columns) for p in parts), rows, schema, size_bytes))
 
 
-def _data_reader(ref):
-    import ray
-
-    return lambda: ray.get(ref)
-
-
 def _from_tables(tables, name: str) -> Dataset:
     import ray
 
     refs = [ray.put(t) for t in tables]
     rows = sum(t.num_rows for t in tables)
-    return Dataset(_Source(name, tuple(_data_reader(r) for r in refs), rows, tables[0].schema if tables else None))
+    return Dataset(_Source(name, tuple(_ref_reader(r) for r in refs), rows, tables[0].schema if tables else None))
 
 
 def from_numpy(ndarrays) -> Dataset:

@@ -73,14 +73,12 @@ def _exchange(ds, how: str, n: int, split_arg: Callable[[int, int, int], Any], c
         parts.append(out if n > 1 else [out])
         start += meta["num_rows"]
     reduced = [_combine.remote(combine or how, combine_arg(j), *[p[j] for p in parts]) for j in range(n)]
-    reads = tuple(_reader(r) for r in reduced)
+    from ray.data.dataset import _ref_reader
+
+    reads = tuple(_ref_reader(r) for r in reduced)
     return Dataset(
         _Source(name, reads, total if how != "group" else None, bundles[0][1]["schema"] if how != "group" else None)
     )
-
-
-def _reader(ref):
-    return lambda: ray.get(ref)
 
 
 def repartition(ds, num_blocks: int, shuffle: bool = False):

@@ -160,11 +160,6 @@ final class RemoteReturns {
     }
   }
 
-  /** Whether the task's returns are all here or forgotten. */
-  boolean settled(TaskRecord task) {
-    return !away.containsKey(task);
-  }
-
   private void lost(ByteString id, Held h) {
     if (h.task() == null) {
       held.remove(id);
