@@ -93,8 +93,9 @@ class RayTaskError(RayError):
             return self
         cause_cls = type(cause)
         # Other Ray errors stay plain RayTaskErrors; a cancelled task's error is both, so
-        # that `except TaskCancelledError` catches an interrupted task (as in Ray).
-        if issubclass(cause_cls, RayError) and not issubclass(cause_cls, TaskCancelledError):
+        # that `except TaskCancelledError` catches an interrupted task (as in Ray), and so is
+        # a library's UserCodeException.
+        if issubclass(cause_cls, RayError) and not issubclass(cause_cls, (TaskCancelledError, UserCodeException)):
             return self
         return _dual_class(cause_cls)(self)
 
@@ -327,6 +328,11 @@ class AuthenticationError(RayError):
         return self.message
 
 
+class UserCodeException(RayError):
+    """An exception raised by user code that Ray runs for a library, e.g. the function of a Ray
+    Data transform; the user's exception is its ``__cause__``."""
+
+
 class RaySystemTimeoutError(RayError, TimeoutError):
     """An engine-side operation timed out."""
 
@@ -370,6 +376,7 @@ __all__ = [
     "ReferenceCountingAssertionError",
     "RuntimeEnvSetupError",
     "UnserializableException",
+    "UserCodeException",
     "CrossLanguageError",
     "PendingCallsLimitExceeded",
     "LocalRayletDiedError",

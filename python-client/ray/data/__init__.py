@@ -12,6 +12,7 @@ from ray.data.read_api import (  # noqa: A004
     from_numpy,
     from_pandas,
     range,
+    range_tensor,
     read_binary_files,
     read_csv,
     read_images,
@@ -36,6 +37,7 @@ __all__ = [
     "read_numpy",
     "read_text",
     "range",
+    "range_tensor",
     "read_images",
     "read_parquet",
 ]

@@ -103,6 +103,5 @@ def iter_rows(table: pa.Table) -> Iterator[Dict[str, Any]]:
 def type_str(t: pa.DataType) -> str:
     """A column type as Ray prints it."""
     if isinstance(t, pa.FixedShapeTensorType):
-        dtype = np.dtype(t.value_type.to_pandas_dtype())
-        return f"numpy.ndarray(shape={tuple(t.shape)}, dtype={dtype})"
+        return f"ArrowTensorTypeV2(shape={tuple(t.shape)}, dtype={t.value_type})"
     return str(t)

@@ -15,7 +15,7 @@ import itertools
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import ray
 from ray.data import block as blocks
@@ -46,6 +46,9 @@ class _Source:
     num_rows: Optional[int] = None
     schema: Optional[Any] = None  # a pyarrow Schema when known without reading
     size_bytes: Optional[int] = None  # estimated, when known without reading it all
+    # The schema was found by reading data (Ray would not know it without running): the
+    # dataset prints as a plan, not as a table.
+    inferred: bool = False
 
 
 def _apply(stage: _Stage, table, instance=None):
@@ -55,22 +58,24 @@ def _apply(stage: _Stage, table, instance=None):
     if stage.kind == "table":  # a column operation on the whole block
         return stage.fn(table)
     if stage.kind == "map":
-        return blocks.from_rows(
-            [_checked_row(stage, stage.fn(row, *stage.fn_args, **stage.fn_kwargs)) for row in blocks.iter_rows(table)]
-        )
+        return blocks.from_rows([_checked_row(_udf(stage, row)) for row in blocks.iter_rows(table)])
     if stage.kind == "filter":
-        return blocks.from_rows([row for row in blocks.iter_rows(table) if stage.fn(row)]) if table.num_rows else table
+        return (
+            blocks.from_rows([row for row in blocks.iter_rows(table) if _udf(stage, row, plain=True)])
+            if table.num_rows
+            else table
+        )
     if stage.kind == "flat_map":
         out = []
         for row in blocks.iter_rows(table):
-            out.extend(_checked_row(stage, r) for r in stage.fn(row, *stage.fn_args, **stage.fn_kwargs))
+            out.extend(_checked_row(r) for r in _udf(stage, row, iterate=True))
         return blocks.from_rows(out)
     # map_batches
     size = stage.batch_size or table.num_rows or 1
     parts = []
     for start in range(0, max(table.num_rows, 1), size):
         batch = blocks.to_batch(table.slice(start, size), stage.batch_format)
-        parts.append(blocks.from_batch(stage.fn(batch, *stage.fn_args, **stage.fn_kwargs)))
+        parts.append(blocks.from_batch(_udf(stage, batch)))
         if table.num_rows == 0:
             break
     import pyarrow as pa
@@ -78,9 +83,24 @@ def _apply(stage: _Stage, table, instance=None):
     return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
 
 
-def _checked_row(stage: _Stage, row):
+def _udf(stage: _Stage, value, plain: bool = False, iterate: bool = False):
+    """The user's function on a row or a batch. What it raises reaches the caller as Ray Data
+    reports it: a ``UserCodeException`` caused by the user's exception."""
+    from ray.exceptions import UserCodeException
+
+    try:
+        out = stage.fn(value) if plain else stage.fn(value, *stage.fn_args, **stage.fn_kwargs)
+        return list(out) if iterate else out
+    except Exception as e:
+        raise UserCodeException("UDF failed to process a data block.") from e
+
+
+def _checked_row(row):
     if not isinstance(row, dict):
-        raise ValueError(f"{stage.name} must return a dict (a row), got {type(row).__name__}: {row!r}")
+        raise ValueError(
+            f"Error validating {row!r}: Standalone Python objects are not allowed in Ray >= 2.5. To return Python "
+            "objects from map(), wrap them in a dict, e.g., return `{'item': item}` instead of just `item`."
+        )
     return row
 
 
@@ -110,7 +130,8 @@ def _pipeline(read, stages):
 
 
 def _options(stages) -> dict:
-    """The fused task's options: the largest of what its transforms ask for."""
+    """The fused task's options: the largest of the resources its transforms ask for; other
+    options (a scheduling strategy, a runtime_env, ...) must agree between fused transforms."""
     out: Dict[str, Any] = {"num_returns": 2}
     for s in stages:
         for key, value in s.options.items():
@@ -121,6 +142,13 @@ def _options(stages) -> dict:
                 for r, v in value.items():
                     merged[r] = max(merged.get(r, 0), v)
                 out["resources"] = merged
+            elif key in out and out[key] != value:
+                raise NotImplementedError(
+                    f"Transforms with different values of the option {key!r} run in one task here: give it to one "
+                    "of them, or materialize() between them (this Ray Data does not split fused transforms yet)"
+                )
+            else:
+                out[key] = value
     return out
 
 
@@ -265,36 +293,45 @@ class Dataset:
 
     def union(self, *others: Dataset) -> Dataset:
         """This dataset's rows, then each other's, in order."""
+        from ray.data.deferred import deferred
+
         parts = (self,) + others
         for d in parts:
             if not isinstance(d, Dataset):
                 raise TypeError(f"union expects Datasets, got {type(d).__name__}")
-        reads = tuple(functools.partial(_pipeline, r, d._stages) for d in parts for r in d._source.reads)
-        known = [d._source.num_rows for d in parts if not d._stages]
-        rows = sum(known) if len(known) == len(parts) and None not in known else None
-        return Dataset(_Source("Union", reads, rows, self._source.schema if not self._stages else None))
+
+        def build():
+            resolved = [d._resolved() for d in parts]
+            reads = tuple(functools.partial(_pipeline, r, d._stages) for d in resolved for r in d._source.reads)
+            return Dataset(_Source("Union", reads))
+
+        known = [d._static_rows() for d in parts]
+        return deferred("Union", build, self, None if None in known else sum(known))
 
     def limit(self, limit: int) -> Dataset:
-        """The first ``limit`` rows (only the blocks needed are computed)."""
+        """The first ``limit`` rows (only the blocks needed are computed): read by the consumer
+        from this dataset's stream when the limited dataset runs."""
+        from ray.data.deferred import deferred
+
         if not isinstance(limit, int) or limit < 0:
             raise ValueError(f"limit must be a non-negative int, got {limit!r}")
-        ds = self
 
-        def read_limited():
+        def build():
             import pyarrow as pa
 
             tables, n = [], 0
-            for t in ds._tables():
+            for t in self._tables() if limit else ():
                 tables.append(t.slice(0, limit - n))
                 n += tables[-1].num_rows
                 if n >= limit:
                     break
-            return pa.concat_tables(tables) if tables else pa.table({})
+            if not tables:
+                return Dataset(_Source("Limit", (), 0))
+            ref = ray.put(pa.concat_tables(tables) if len(tables) > 1 else tables[0])
+            return Dataset(_Source("Limit", (_ref_reader(ref),), n))
 
-        # Computed when first read, by the consumer: one block holding the first rows.
-        return _LimitedDataset(
-            _Source("Limit", (read_limited,), None, None), (), materialized=None, parent=self, n=limit
-        )
+        rows = self._static_rows()
+        return deferred(f"Limit[limit={limit}]", build, self, None if rows is None else min(rows, limit))
 
     def repartition(self, num_blocks: int, *, shuffle: bool = False) -> Dataset:
         """``num_blocks`` blocks of (nearly) equal rows, in order (or shuffled)."""
@@ -307,12 +344,12 @@ class Dataset:
 
         return all_to_all.random_shuffle(self, seed, num_blocks)
 
-    def sort(self, key: str, descending: bool = False) -> Dataset:
+    def sort(self, key: Union[str, List[str]], descending: Union[bool, List[bool]] = False) -> Dataset:
         from ray.data import shuffle as all_to_all
 
         return all_to_all.sort(self, key, descending)
 
-    def groupby(self, key: str):
+    def groupby(self, key: Union[str, List[str]]):
         from ray.data.shuffle import GroupedData
 
         return GroupedData(self, key)
@@ -417,7 +454,8 @@ class Dataset:
         src = self._source
         block_bytes = src.size_bytes // max(len(src.reads), 1) if src.size_bytes else None
         window = _window(block_bytes)
-        runner = _runner().options(**_options(self._stages))
+        options = _options(self._stages)
+        runner = _runner().options(**{"name": self._operator_name(self._stages, sink), **options})
         reads = enumerate(self._source.reads)
         inflight: deque = deque()
 
@@ -581,18 +619,33 @@ class Dataset:
     def zip(self, other: Dataset) -> Dataset:
         """The columns of both datasets side by side, row by row (same number of rows); a column
         name ``other`` repeats gets the suffix ``_1``, as in Ray."""
-        mine = self.materialize()
-        rows = [m["num_rows"] for _, m in mine._materialized]
-        total = sum(rows)
-        if other.count() != total:
-            raise ValueError(f"Cannot zip datasets of different number of rows: {total}, {other.count()}")
-        cuts = list(itertools.accumulate(rows))[:-1]
-        theirs = other._split_at(cuts) if cuts else [other.materialize()]
-        pairs = [
-            _zip_blocks.remote(ref, piece.to_arrow_refs()[0] if piece.count() else None)
-            for (ref, _), piece in zip(mine._materialized, theirs)
-        ]
-        return Dataset(_Source("Zip", tuple(_ref_reader(r) for r in pairs), total, None))
+        from ray.data.deferred import deferred
+
+        def build():
+            mine = self.materialize()
+            rows = [m["num_rows"] for _, m in mine._materialized]
+            total = sum(rows)
+            if other.count() != total:
+                raise ValueError(f"Cannot zip datasets of different number of rows: {total}, {other.count()}")
+            cuts = list(itertools.accumulate(rows))[:-1]
+            theirs = other._split_at(cuts) if cuts else [other.materialize()]
+            pairs = [
+                _zip_blocks.remote(ref, piece.to_arrow_refs()[0] if piece.count() else None)
+                for (ref, _), piece in zip(mine._materialized, theirs)
+            ]
+            return Dataset(_Source("Zip", tuple(_ref_reader(r) for r in pairs), total))
+
+        rows, other_rows = self._static_rows(), other._static_rows()
+        if rows is not None and other_rows is not None and rows != other_rows:
+            raise ValueError(f"Cannot zip datasets of different number of rows: {rows}, {other_rows}")
+        mine, theirs = self._static_schema(), other._static_schema()
+        schema = None
+        if mine is not None and theirs is not None:
+            import pyarrow as pa
+
+            renamed = [f.with_name(f.name + "_1") if f.name in mine.names else f for f in theirs]
+            schema = pa.schema(list(mine) + renamed)
+        return deferred("Zip", build, self, same_schema=False, schema=schema)
 
     def _write(self, path, fmt: str, filesystem, kwargs, column=None) -> None:
         from ray.data.filesystem import Location
@@ -620,35 +673,36 @@ class Dataset:
     # ------------------------------------------------------------------ printing
 
     def __repr__(self) -> str:
-        lines = []
-        for depth, stage in enumerate(reversed(self._stages)):
-            lines.append(("+- " if depth else "") + f"{stage.name}")
-        rows = self._source.num_rows if self._source.num_rows is not None else "?"
-        schema = self._source.schema
-        fields = (
-            "{" + ", ".join(f"{f.name}: {blocks.type_str(f.type)}" for f in schema) + "}"
-            if schema is not None
-            else "Unknown schema"
-        )
-        base = f"Dataset(num_rows={rows}, schema={fields})"
-        lines.append(("+- " if self._stages else "") + base)
-        return "\n".join(lines)
+        from ray.data import _repr
 
+        if self._materialized is not None:
+            rows = sum(m["num_rows"] for _, m in self._materialized)
+            schema = self.schema()
+            if schema is not None and schema.names:
+                return _repr.table(schema, rows, _repr.preview_rows(self._tables, rows))
+            return _repr.summary("MaterializedDataset", [], rows, None, len(self._materialized))
+        schema = self._static_schema()
+        if schema is not None and len(schema.names):
+            return _repr.table(schema, self._static_rows(), None)
+        return _repr.summary("Dataset", self._plan_ops(), *self._plan_base())
 
-class _LimitedDataset(Dataset):
-    """``ds.limit(n)``: read by the consumer from its parent's stream (no task), then as a
-    dataset of that one block for what follows."""
+    # ------------------------------------------------------------------ what is known without running
 
-    def __init__(self, source, stages, materialized=None, parent=None, n=0):
-        super().__init__(source, stages, materialized)
-        self._parent, self._n = parent, n
+    def _resolved(self) -> Dataset:
+        """This dataset as a source and fused stages (operators that need all of their input have run)."""
+        return self
 
-    def _with(self, stage):
-        return _LimitedDataset(self._source, self._stages + (stage,), None, self._parent, self._n)
+    def _plan_ops(self) -> List[str]:
+        return [s.name for s in reversed(self._stages)]
 
-    def _bundles(self, sink=None):
-        table, meta = _block_result(_pipeline(self._source.reads[0], self._stages), None if sink is None else sink(0))
-        yield (None if table is None else ray.put(table)), meta
+    def _plan_base(self):
+        return self._source.num_rows, self._source.schema
+
+    def _static_schema(self):
+        return None if self._stages or self._source.inferred else self._source.schema
+
+    def _static_rows(self) -> Optional[int]:
+        return None if self._stages else self._source.num_rows
 
 
 class MaterializedDataset(Dataset):
@@ -656,6 +710,9 @@ class MaterializedDataset(Dataset):
 
     def count(self) -> int:
         return sum(meta["num_rows"] for _, meta in self._materialized)
+
+    def num_blocks(self) -> int:
+        return len(self._materialized)
 
 
 class Schema:
@@ -728,13 +785,12 @@ def _function(fn, options: dict, kind: str):
     return fn, _task_options(options), f"{kind}({getattr(fn, '__name__', type(fn).__name__)})"
 
 
-_SUPPORTED = {"num_cpus", "num_gpus", "resources", "max_retries", "memory"}
-
-
 def _task_options(options: dict) -> dict:
-    unknown = set(options) - _SUPPORTED
-    if unknown:
-        raise NotImplementedError(
-            f"Options {sorted(unknown)} for Ray Data transforms are not supported by this Ray Data yet"
-        )
-    return {k: v for k, v in options.items() if k in _SUPPORTED}
+    """A transform's Ray task options, checked as ``.options()`` checks them (an unknown keyword
+    is Ray's ValueError)."""
+    from ray._private.options import validate_task_options
+
+    validate_task_options(options, in_options=True)
+    if "num_returns" in options:
+        raise ValueError("num_returns is not an option of a Ray Data transform: each of its tasks returns blocks")
+    return dict(options)

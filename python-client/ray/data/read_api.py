@@ -5,6 +5,8 @@ from __future__ import annotations
 import builtins
 from typing import Any, List, Optional, Sequence, Union
 
+import numpy as np
+
 from ray.data import block as blocks
 from ray.data.dataset import Dataset, _ref_reader, _Source
 from ray.data.filesystem import expand, read_bytes
@@ -74,7 +76,34 @@ def range(n: int, *, override_num_blocks: Optional[int] = None) -> Dataset:  # n
     parts = _parallelism(n, override_num_blocks, 8 * n)
     bounds = [(i * n // parts, (i + 1) * n // parts) for i in builtins.range(parts)]
     reads = tuple(_range_reader(a, b) for a, b in bounds)
-    return Dataset(_Source("Range", reads, n, pa.schema([("id", pa.int64())]), 8 * n))
+    return Dataset(_Source("ReadRange", reads, n, pa.schema([("id", pa.int64())]), 8 * n))
+
+
+def _tensor_range_reader(start: int, end: int, shape: tuple):
+    def read():
+        import numpy as np
+
+        values = np.arange(start, end, dtype=np.int64).reshape((-1,) + (1,) * len(shape))
+        return blocks.from_batch({"data": np.ascontiguousarray(np.broadcast_to(values, (end - start, *shape)))})
+
+    return read
+
+
+def range_tensor(n: int, *, shape: tuple = (1,), override_num_blocks: Optional[int] = None) -> Dataset:
+    """Rows ``{"data": np.full(shape, i)}`` for i in 0 ... n - 1 (int64), as Ray."""
+    if not isinstance(n, int) or n < 0:
+        raise ValueError(f"range_tensor expects a non-negative int, got {n!r}")
+    shape = tuple(shape)
+    if not shape or any(not isinstance(d, int) or d <= 0 for d in shape):
+        raise ValueError(f"shape must be a tuple of positive ints, got {shape!r}")
+    import pyarrow as pa
+
+    row_bytes = 8 * int(np.prod(shape))
+    parts = _parallelism(n, override_num_blocks, row_bytes * n)
+    bounds = [(i * n // parts, (i + 1) * n // parts) for i in builtins.range(parts)]
+    schema = pa.schema([("data", pa.fixed_shape_tensor(pa.int64(), list(shape)))])
+    reads = tuple(_tensor_range_reader(a, b, shape) for a, b in bounds)
+    return Dataset(_Source("ReadRange", reads, n, schema, row_bytes * n))
 
 
 def _image_reader(files, size, mode, include_paths):
@@ -95,7 +124,7 @@ def _image_reader(files, size, mode, include_paths):
                         img = img.resize((size[1], size[0]))
                     arr = np.asarray(img)
             except Exception as e:  # noqa: BLE001 - names the file
-                raise ValueError(f"Could not read image {f.uri}: {type(e).__name__}: {e}") from e
+                raise ValueError(f"PIL couldn't load image file at path '{f.uri}'.") from e
             rows.append({"image": arr, "path": f.uri} if include_paths else {"image": arr})
         return blocks.from_rows(rows)
 
@@ -124,7 +153,7 @@ def read_images(
     size_bytes = first.nbytes * len(files)  # as decoded, if the images are alike
     parts = _split(files, _parallelism(len(files), override_num_blocks, size_bytes))
     reads = tuple(_image_reader(p, size, mode, include_paths) for p in parts)
-    return Dataset(_Source("ReadImages", reads, len(files), first.schema, size_bytes))
+    return Dataset(_Source("ReadImage", reads, len(files), first.schema, size_bytes, inferred=True))
 
 
 def _parquet_reader(files, columns):
