@@ -9,176 +9,29 @@ object store flows through with a bounded number of blocks alive.
 from __future__ import annotations
 
 import builtins
-import dataclasses
 import functools
 import itertools
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 import ray
 from ray.data import block as blocks
-from ray.data.context import DataContext
-
-
-@dataclass(frozen=True)
-class _Stage:
-    kind: str  # "map", "map_batches", "filter", "flat_map"
-    fn: Callable
-    name: str
-    batch_size: Optional[int] = None
-    batch_format: str = "default"
-    fn_args: tuple = ()
-    fn_kwargs: dict = field(default_factory=dict)
-    options: dict = field(default_factory=dict)
-    # A callable class (map_batches with concurrency): run by a pool of this many actors.
-    concurrency: Optional[int] = None
-    fn_args_ctor: tuple = ()
-    fn_kwargs_ctor: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class _Source:
-    name: str
-    # Each read task returns one block (a pyarrow Table).
-    reads: Tuple[Callable[[], Any], ...]
-    num_rows: Optional[int] = None
-    schema: Optional[Any] = None  # a pyarrow Schema when known without reading
-    size_bytes: Optional[int] = None  # estimated, when known without reading it all
-    # The schema was found by reading data (Ray would not know it without running): the
-    # dataset prints as a plan, not as a table.
-    inferred: bool = False
-
-
-def _apply(stage: _Stage, table, instance=None):
-    """One stage on one block; ``instance`` is the callable class's object for an actor stage."""
-    if instance is not None:
-        stage = dataclasses.replace(stage, fn=instance)
-    if stage.kind == "table":  # a column operation on the whole block
-        return stage.fn(table)
-    if stage.kind == "map":
-        return blocks.from_rows([_checked_row(_udf(stage, row)) for row in blocks.iter_rows(table)])
-    if stage.kind == "filter":
-        return (
-            blocks.from_rows([row for row in blocks.iter_rows(table) if _udf(stage, row, plain=True)])
-            if table.num_rows
-            else table
-        )
-    if stage.kind == "flat_map":
-        out = []
-        for row in blocks.iter_rows(table):
-            out.extend(_checked_row(r) for r in _udf(stage, row, iterate=True))
-        return blocks.from_rows(out)
-    # map_batches
-    size = stage.batch_size or table.num_rows or 1
-    parts = []
-    for start in range(0, max(table.num_rows, 1), size):
-        batch = blocks.to_batch(table.slice(start, size), stage.batch_format)
-        parts.append(blocks.from_batch(_udf(stage, batch)))
-        if table.num_rows == 0:
-            break
-    import pyarrow as pa
-
-    return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
-
-
-def _udf(stage: _Stage, value, plain: bool = False, iterate: bool = False):
-    """The user's function on a row or a batch. What it raises reaches the caller as Ray Data
-    reports it: a ``UserCodeException`` caused by the user's exception."""
-    from ray.exceptions import UserCodeException
-
-    try:
-        out = stage.fn(value) if plain else stage.fn(value, *stage.fn_args, **stage.fn_kwargs)
-        return list(out) if iterate else out
-    except Exception as e:
-        raise UserCodeException("UDF failed to process a data block.") from e
-
-
-def _checked_row(row):
-    if not isinstance(row, dict):
-        raise ValueError(
-            f"Error validating {row!r}: Standalone Python objects are not allowed in Ray >= 2.5. To return Python "
-            "objects from map(), wrap them in a dict, e.g., return `{'item': item}` instead of just `item`."
-        )
-    return row
-
-
-def _run_block(read, stages, sink=None):
-    """One read task and the transforms after it; returns (block, metadata). With a sink (a
-    (Location, format) pair), the block is written there instead and never enters the object
-    store."""
-    return _block_result(_pipeline(read, stages), sink)
-
-
-def _block_result(table, sink):
-    meta = {"num_rows": table.num_rows, "schema": table.schema, "size_bytes": table.nbytes}
-    if sink is not None:
-        from ray.data.filesystem import write_table
-
-        if table.num_rows:
-            write_table(table, *sink)
-        return None, meta
-    return table, meta
-
-
-def _pipeline(read, stages):
-    table = read()
-    for stage in stages:
-        table = _apply(stage, table)
-    return table
-
-
-def _options(stages) -> dict:
-    """The fused task's options: the largest of the resources its transforms ask for; other
-    options (a scheduling strategy, a runtime_env, ...) must agree between fused transforms."""
-    out: Dict[str, Any] = {"num_returns": 2}
-    for s in stages:
-        for key, value in s.options.items():
-            if key in ("num_cpus", "num_gpus", "max_retries", "memory"):
-                out[key] = max(out.get(key, 0), value)
-            elif key == "resources":
-                merged = dict(out.get("resources", {}))
-                for r, v in value.items():
-                    merged[r] = max(merged.get(r, 0), v)
-                out["resources"] = merged
-            elif key in out and out[key] != value:
-                raise NotImplementedError(
-                    f"Transforms with different values of the option {key!r} run in one task here: give it to one "
-                    "of them, or materialize() between them (this Ray Data does not split fused transforms yet)"
-                )
-            else:
-                out[key] = value
-    return out
-
-
-def smallest_store() -> int:
-    """The smallest object store of the cluster's alive nodes, in bytes."""
-    sizes = [n["Resources"].get("object_store_memory", 0) for n in ray.nodes() if n.get("Alive")]
-    return int(min(s for s in sizes if s > 0)) if any(sizes) else 2 << 30
-
-
-def _window(block_bytes: Optional[int] = None) -> int:
-    """How many fused tasks (and writes) may be in flight at once: twice the CPUs, and no more
-    blocks of ``block_bytes`` than fit in half of the smallest object store (the budget that
-    lets a dataset many times larger than the store stream through it)."""
-    given = DataContext.get_current().max_tasks_in_flight
-    if given:
-        return given
-    window = max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
-    if block_bytes:
-        window = min(window, max(1, smallest_store() // 2 // block_bytes))
-    return window
-
-
-_run_block_remote = None
-
-
-def _runner():
-    global _run_block_remote
-    if _run_block_remote is None:
-        _run_block_remote = ray.remote(_run_block)
-    return _run_block_remote
+from ray.data.stages import (  # noqa: F401 - the plan's pieces
+    _names,
+    _options,
+    _pipeline,
+    _present,
+    _ref_reader,
+    _runner,
+    _Source,
+    _Stage,
+    _take_batch,
+    _udf_stage,
+    _window,
+    _write_block,
+    _zip_blocks,
+)
 
 
 class Dataset:
@@ -197,8 +50,7 @@ class Dataset:
     def map(self, fn, *, fn_args=(), fn_kwargs=None, **options) -> Dataset:
         """Applies ``fn`` to each row (a dict) and keeps the row it returns. ``fn`` may be an
         ``@ray.remote`` function: it runs with that function's options."""
-        fn, options, name = _function(fn, options, "Map")
-        return self._with(_Stage("map", fn, name, fn_args=tuple(fn_args), fn_kwargs=fn_kwargs or {}, options=options))
+        return self._with(_udf_stage("map", "Map", fn, fn_args, fn_kwargs, options))
 
     def map_batches(
         self,
@@ -218,44 +70,8 @@ class Dataset:
             )
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
             raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
-        concurrency = options.pop("concurrency", None)
-        ctor_args = tuple(options.pop("fn_constructor_args", ()) or ())
-        ctor_kwargs = options.pop("fn_constructor_kwargs", None) or {}
-        if isinstance(fn, type):
-            if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency <= 0:
-                raise ValueError(
-                    "``concurrency`` must be specified as a positive int when using a callable class in map_batches, "
-                    f"got {concurrency!r} (a (min, max) autoscaling pool is not supported by this Ray Data yet)"
-                )
-            return self._with(
-                _Stage(
-                    "map_batches",
-                    fn,
-                    f"MapBatches({fn.__name__})",
-                    batch_size=batch_size,
-                    batch_format=batch_format,
-                    fn_args=tuple(fn_args),
-                    fn_kwargs=fn_kwargs or {},
-                    options=_task_options(options),
-                    concurrency=concurrency,
-                    fn_args_ctor=ctor_args,
-                    fn_kwargs_ctor=ctor_kwargs,
-                )
-            )
-        if concurrency is not None or ctor_args or ctor_kwargs:
-            raise ValueError("concurrency and fn_constructor_args/kwargs apply to callable classes only")
-        fn, options, name = _function(fn, options, "MapBatches")
         return self._with(
-            _Stage(
-                "map_batches",
-                fn,
-                name,
-                batch_size=batch_size,
-                batch_format=batch_format,
-                fn_args=tuple(fn_args),
-                fn_kwargs=fn_kwargs or {},
-                options=options,
-            )
+            _udf_stage("map_batches", "MapBatches", fn, fn_args, fn_kwargs, options, batch_size, batch_format)
         )
 
     def _table_op(self, name: str, fn) -> Dataset:
@@ -317,8 +133,6 @@ class Dataset:
             raise ValueError(f"limit must be a non-negative int, got {limit!r}")
 
         def build():
-            import pyarrow as pa
-
             tables, n = [], 0
             for t in self._tables() if limit else ():
                 tables.append(t.slice(0, limit - n))
@@ -327,7 +141,7 @@ class Dataset:
                     break
             if not tables:
                 return Dataset(_Source("Limit", (), 0))
-            ref = ray.put(pa.concat_tables(tables) if len(tables) > 1 else tables[0])
+            ref = ray.put(blocks.concat(tables))
             return Dataset(_Source("Limit", (_ref_reader(ref),), n))
 
         rows = self._static_rows()
@@ -404,15 +218,16 @@ class Dataset:
         """Refs to the dataset's blocks (pyarrow Tables), computed."""
         return [ref for ref, meta in self.materialize()._materialized]
 
-    def filter(self, fn, **options) -> Dataset:
-        fn, options, name = _function(fn, options, "Filter")
-        return self._with(_Stage("filter", fn, name, options=options))
+    def filter(self, fn=None, expr=None, *, fn_args=(), fn_kwargs=None, **options) -> Dataset:
+        """The rows for which ``fn(row)`` is true."""
+        if expr is not None:
+            raise NotImplementedError("filter(expr=...) is not supported by this Ray Data yet: give a function")
+        if fn is None:
+            raise ValueError("filter needs a function (fn)")
+        return self._with(_udf_stage("filter", "Filter", fn, fn_args, fn_kwargs, options))
 
     def flat_map(self, fn, *, fn_args=(), fn_kwargs=None, **options) -> Dataset:
-        fn, options, name = _function(fn, options, "FlatMap")
-        return self._with(
-            _Stage("flat_map", fn, name, fn_args=tuple(fn_args), fn_kwargs=fn_kwargs or {}, options=options)
-        )
+        return self._with(_udf_stage("flat_map", "FlatMap", fn, fn_args, fn_kwargs, options))
 
     # ------------------------------------------------------------------ execution
 
@@ -433,27 +248,29 @@ class Dataset:
     def _execute(self, sink, runs) -> Iterator[Tuple[Any, dict]]:
         from ray.data.progress import tracked
 
-        pools = [i for i, s in enumerate(self._stages) if s.concurrency]
+        pools = [i for i, s in enumerate(self._stages) if s.concurrency is not None]
         if pools:
             from ray.data import actor_pool
 
-            first = pools[0]
-            if len(pools) > 1:
-                raise NotImplementedError(
-                    "More than one callable class in a dataset is not supported by this Ray Data yet"
-                )
-            stage, after = self._stages[first], self._stages[first + 1 :]
-            before = Dataset(self._source, self._stages[:first])
-            upstream = tracked(
-                before._operator_name(before._stages, None), len(self._source.reads), before._execute(None, runs), runs
-            )
-            pooled = actor_pool.run(upstream, stage, after, stage.concurrency, stage.options, sink)
-            name = "->".join([s.name for s in (stage, *after)] + ([f"Write{sink(0)[1].capitalize()}"] if sink else []))
-            yield from tracked(name, len(self._source.reads), pooled, runs)
+            # Tasks up to the first callable class; then each pool runs its class and the
+            # stages after it up to the next pool, the last one also the write.
+            before = Dataset(self._source, self._stages[: pools[0]])
+            n = len(self._source.reads)
+            stream = tracked(before._operator_name(before._stages, None), n, before._execute(None, runs), runs)
+            ends = pools[1:] + [len(self._stages)]
+            for start, end in zip(pools, ends):
+                stage, after = self._stages[start], self._stages[start + 1 : end]
+                write = sink if end == len(self._stages) else None
+                stream = actor_pool.run(stream, stage, after, stage.options, write)
+                names = [s.name for s in (stage, *after)] + ([f"Write{sink(0)[1].capitalize()}"] if write else [])
+                stream = tracked("->".join(names), n, stream, runs)
+            yield from stream
             return
         src = self._source
         block_bytes = src.size_bytes // max(len(src.reads), 1) if src.size_bytes else None
         window = _window(block_bytes)
+        caps = [s.max_tasks for s in self._stages if s.max_tasks]
+        window = min([window, *caps])
         options = _options(self._stages)
         runner = _runner().options(**{"name": self._operator_name(self._stages, sink), **options})
         reads = enumerate(self._source.reads)
@@ -501,24 +318,60 @@ class Dataset:
     def iter_batches(
         self,
         *,
+        prefetch_batches: int = 1,
         batch_size: Optional[int] = 256,
         batch_format: str = "default",
-        prefetch_batches: int = 1,
         drop_last: bool = False,
+        local_shuffle_buffer_size: Optional[int] = None,
+        local_shuffle_seed: Optional[int] = None,
     ):
-        import pyarrow as pa
+        """Batches of ``batch_size`` rows. ``prefetch_batches`` blocks ahead of the one being
+        consumed are asked to be local (pulled from their nodes) while the caller works; with
+        ``local_shuffle_buffer_size``, each batch is drawn at random from a buffer of at least
+        that many rows."""
+        if batch_size is not None and (not isinstance(batch_size, int) or batch_size <= 0):
+            raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+        if not isinstance(prefetch_batches, int) or prefetch_batches < 0:
+            raise ValueError(f"prefetch_batches must be a non-negative int, got {prefetch_batches!r}")
+        if local_shuffle_buffer_size is not None:
+            if not isinstance(local_shuffle_buffer_size, int) or local_shuffle_buffer_size <= 0:
+                raise ValueError(f"local_shuffle_buffer_size must be a positive int, got {local_shuffle_buffer_size!r}")
+            if batch_size is None:
+                raise ValueError("local_shuffle_buffer_size needs a batch_size")
+        rng = None
+        if local_shuffle_buffer_size is not None:
+            import numpy as np
 
+            rng = np.random.default_rng(local_shuffle_seed)
+        buffered = (local_shuffle_buffer_size or 0) + (batch_size or 0)
         pending = None
-        for table in self._tables():
-            pending = table if pending is None else pa.concat_tables([pending, table])
-            while batch_size is not None and pending.num_rows >= batch_size:
-                yield blocks.to_batch(pending.slice(0, batch_size), batch_format)
-                pending = pending.slice(batch_size)
+        for table in self._prefetched_tables(prefetch_batches):
+            pending = table if pending is None else blocks.concat([pending, table])
+            while batch_size is not None and pending.num_rows >= max(batch_size, buffered):
+                batch, pending = _take_batch(pending, batch_size, rng)
+                yield blocks.to_batch(batch, batch_format)
             if batch_size is None:
                 yield blocks.to_batch(pending, batch_format)
                 pending = None
-        if pending is not None and pending.num_rows and not drop_last:
-            yield blocks.to_batch(pending, batch_format)
+        while pending is not None and pending.num_rows:
+            if batch_size is not None and pending.num_rows < batch_size and drop_last:
+                break
+            batch, pending = _take_batch(pending, batch_size or pending.num_rows, rng)
+            yield blocks.to_batch(batch, batch_format)
+
+    def _prefetched_tables(self, ahead: int) -> Iterator[Any]:
+        """The blocks in order; while one is read, the next ``ahead`` are pulled to this node."""
+        waiting: deque = deque()
+        bundles = ((ref, meta) for ref, meta in self._bundles() if meta["num_rows"])
+        for ref, _ in bundles:
+            waiting.append(ref)
+            if len(waiting) <= ahead:
+                continue
+            if ahead:
+                ray.wait(list(waiting)[1:], num_returns=len(waiting) - 1, timeout=0, fetch_local=True)
+            yield ray.get(waiting.popleft())
+        while waiting:
+            yield ray.get(waiting.popleft())
 
     def take(self, limit: int = 20) -> List[Dict[str, Any]]:
         return list(itertools.islice(self.iter_rows(), limit))
@@ -575,6 +428,9 @@ class Dataset:
         return unique(self, column)
 
     def schema(self):
+        if self._materialized is not None:
+            found = [m["schema"] for _, m in self._materialized if m["num_rows"]]
+            return Schema(blocks.unify_schemas(found)) if found else None
         if not self._stages and self._source.schema is not None:
             return Schema(self._source.schema)
         for _, meta in self._bundles():
@@ -728,69 +584,3 @@ class Schema:
         out = [f"{'Column':<{width}}  Type", f"{'------':<{width}}  ----"]
         out += [f"{n:<{width}}  {blocks.type_str(t)}" for n, t in zip(self.names, self.types)]
         return "\n".join(out)
-
-
-@ray.remote
-def _zip_blocks(a, b):
-    if b is None:
-        return a
-    for name in b.column_names:
-        out = name
-        while out in a.column_names:
-            out = f"{out}_1"
-        a = a.append_column(out, b[name])
-    return a
-
-
-def _ref_reader(ref):
-    return lambda: ray.get(ref)
-
-
-@ray.remote
-def _write_block(block, location, fmt="parquet", column=None):
-    from ray.data.filesystem import write_table
-
-    return write_table(block, location, fmt, column)
-
-
-def _names(cols, what: str) -> List[str]:
-    if isinstance(cols, str):
-        cols = [cols]
-    if not isinstance(cols, list) or not all(isinstance(c, str) for c in cols):
-        raise TypeError(f"{what} expects a list of column names, got {cols!r}")
-    return cols
-
-
-def _present(table, cols: List[str]) -> List[str]:
-    missing = [c for c in cols if c not in table.column_names]
-    if missing:
-        raise ValueError(f"Columns {missing} are not in the dataset (its columns: {table.column_names})")
-    return cols
-
-
-def _function(fn, options: dict, kind: str):
-    """The Python function, its task options and its operator name: an ``@ray.remote`` function
-    brings its own options (num_cpus, resources, max_retries, ...)."""
-    from ray.remote_function import RemoteFunction
-
-    if isinstance(fn, RemoteFunction):
-        from ray._private.options import task_defaults
-        from ray.remote_function import _user_options
-
-        options = {**_user_options(fn._default_options, task_defaults()), **options}
-        name = f"{kind}({fn._function.__name__})"
-        return fn._function, _task_options(options), name
-    if not callable(fn):
-        raise TypeError(f"{kind} expects a function, got {type(fn).__name__}")
-    return fn, _task_options(options), f"{kind}({getattr(fn, '__name__', type(fn).__name__)})"
-
-
-def _task_options(options: dict) -> dict:
-    """A transform's Ray task options, checked as ``.options()`` checks them (an unknown keyword
-    is Ray's ValueError)."""
-    from ray._private.options import validate_task_options
-
-    validate_task_options(options, in_options=True)
-    if "num_returns" in options:
-        raise ValueError("num_returns is not an option of a Ray Data transform: each of its tasks returns blocks")
-    return dict(options)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, List, Optional, Tuple
 
-from ray.data.dataset import Dataset, _Source
+from ray.data.dataset import Dataset
+from ray.data.stages import _Source
 
 
 class DeferredDataset(Dataset):

@@ -8,8 +8,9 @@ from typing import Any, List, Optional, Sequence, Union
 import numpy as np
 
 from ray.data import block as blocks
-from ray.data.dataset import Dataset, _ref_reader, _Source
+from ray.data.dataset import Dataset
 from ray.data.filesystem import expand, read_bytes
+from ray.data.stages import _ref_reader, _Source
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif")
 
@@ -24,7 +25,7 @@ def _parallelism(n_items: int, override_num_blocks: Optional[int], size_bytes: O
         return min(override_num_blocks, max(n_items, 1))
     import ray
     from ray.data.context import DataContext
-    from ray.data.dataset import smallest_store
+    from ray.data.stages import smallest_store
 
     cpus = int(ray.cluster_resources().get("CPU", 1))
     blocks_wanted = max(2 * cpus, 8)
@@ -158,14 +159,13 @@ def read_images(
 
 def _parquet_reader(files, columns):
     def read():
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
         tables = []
         for f in files:
             fs, path = f.resolve()
             tables.append(pq.read_table(path, columns=columns, filesystem=fs))
-        return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+        return blocks.concat(tables)
 
     return read
 
@@ -246,7 +246,7 @@ def _file_reader(files, parse, include_paths: bool):
             if include_paths:
                 t = t.append_column("path", pa.array([f.uri] * t.num_rows))
             tables.append(t)
-        return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+        return blocks.concat(tables)
 
     return read
 

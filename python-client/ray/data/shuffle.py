@@ -46,7 +46,7 @@ def _combine(how: str, arg, *parts):
     import pyarrow as pa
 
     non_empty = [p for p in parts if p.num_rows] or list(parts[:1])
-    table = pa.concat_tables(non_empty) if len(non_empty) > 1 else non_empty[0]
+    table = blocks.concat(non_empty)
     if how == "random":
         rng = np.random.default_rng(arg)
         return table.take(pa.array(rng.permutation(table.num_rows)))
@@ -59,7 +59,8 @@ def _combine(how: str, arg, *parts):
 
 
 def _exchange(ds, how: str, n: int, split_arg: Callable[[int, int, int], Any], combine_arg, name: str, combine=None):
-    from ray.data.dataset import Dataset, _Source
+    from ray.data.dataset import Dataset
+    from ray.data.stages import _Source
 
     bundles = [(ref, meta) for ref, meta in ds._bundles() if meta["num_rows"]]
     if not bundles:
@@ -72,7 +73,7 @@ def _exchange(ds, how: str, n: int, split_arg: Callable[[int, int, int], Any], c
         parts.append(out if n > 1 else [out])
         start += meta["num_rows"]
     reduced = [_combine.remote(combine or how, combine_arg(j), *[p[j] for p in parts]) for j in range(n)]
-    from ray.data.dataset import _ref_reader
+    from ray.data.stages import _ref_reader
 
     reads = tuple(_ref_reader(r) for r in reduced)
     return Dataset(
@@ -98,7 +99,8 @@ def repartition(ds, num_blocks: int, shuffle: bool = False):
 
 def split_at(ds, cuts: List[int]):
     """The dataset cut at global row indices ``cuts``: one dataset per piece, in order."""
-    from ray.data.dataset import Dataset, _Source
+    from ray.data.dataset import Dataset
+    from ray.data.stages import _Source
 
     whole = _exchange(ds, "range", len(cuts) + 1, lambda i, start, total: (start, total, cuts), lambda j: None, "Split")
     bounds = [0, *cuts]
@@ -178,8 +180,9 @@ def _by_key(ds, keys: List[str], combine_arg, name: str, combine: str):
 
 def sort(ds, key, descending=False):
     """Sorted by ``key`` (a column or a list of them; ``descending`` a bool or one per key)."""
-    from ray.data.dataset import Dataset, _Source
+    from ray.data.dataset import Dataset
     from ray.data.deferred import deferred
+    from ray.data.stages import _Source
 
     keys = _keys(key, "sort")
     order = list(descending) if isinstance(descending, (list, tuple)) else [descending] * len(keys)
@@ -242,8 +245,6 @@ class GroupedData:
 
     def map_groups(self, fn, *, batch_format: str = "default"):
         def per_group(table, keys):
-            import pyarrow as pa
-
             table = table.sort_by([(k, "ascending") for k in keys])
             columns = [blocks.column_numpy(table, k) for k in keys]
             change = np.zeros(max(table.num_rows - 1, 0), bool)
@@ -254,7 +255,7 @@ class GroupedData:
                 if end > start:
                     out.append(blocks.from_batch(fn(blocks.to_batch(table.slice(start, end - start), batch_format))))
                 start = end
-            return pa.concat_tables(out) if out else table.slice(0, 0)
+            return blocks.concat(out) if out else table.slice(0, 0)
 
         return self._aggregate(per_group, "MapGroups")
 
