@@ -245,7 +245,64 @@ def test_a_callable_class_runs_as_a_pool_of_actors():
     assert [r["id"] for r in rows] == list(range(100, 140))
     assert len({r["pid"] for r in rows}) == 2  # two actors, each built once
     with pytest.raises(ValueError, match="concurrency"):
-        ray.data.range(3).map_batches(AddOffset)
+        ray.data.range(3).map_batches(AddOffset, concurrency=(2, 1))
+
+
+def test_pools_grow_chain_and_functions_take_a_concurrency_cap():
+    class Tag:
+        def __init__(self, column):
+            import os
+
+            self.column, self.pid = column, os.getpid()
+
+        def __call__(self, batch):
+            return {**batch, self.column: np.full(len(batch["id"]), self.pid)}
+
+    # (1, 2): starts with one actor and adds the second once a third block waits; a second
+    # callable class gets its own pool, fed by the first.
+    ds = ray.data.range(40, override_num_blocks=8).map_batches(Tag, fn_constructor_args=("first",), concurrency=(1, 2))
+    class TagRow:
+        def __init__(self):
+            import os
+
+            self.pid = os.getpid()
+
+        def __call__(self, row):
+            return {**row, "second": self.pid}
+
+    rows = ds.map(TagRow, concurrency=1).take_all()
+    assert sorted(r["id"] for r in rows) == list(range(40))
+    assert len({r["first"] for r in rows}) == 2 and len({r["second"] for r in rows}) == 1
+    assert not {r["first"] for r in rows} & {r["second"] for r in rows}
+
+    def timed(batch):
+        import time
+
+        start = time.time()
+        time.sleep(0.1)
+        return {"start": [start], "end": [time.time()]}
+
+    spans = sorted(
+        (r["start"], r["end"])
+        for r in ray.data.range(4, override_num_blocks=4).map_batches(timed, concurrency=1).take_all()
+    )
+    assert len(spans) == 4 and all(b[0] >= a[1] for a, b in zip(spans, spans[1:]))  # one task at a time
+
+
+def test_images_of_different_sizes_are_a_variable_shaped_tensor_column(tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shapes = [(4, 6, 3), (8, 3, 3), (5, 5, 3)]
+    for i, shape in enumerate(shapes):
+        Image.fromarray(np.full(shape, i * 40, np.uint8)).save(folder / f"{i}.png")
+    ds = ray.data.read_images(str(folder), override_num_blocks=3).map(lambda r: {"image": 255 - r["image"]})
+    materialized = ds.materialize()
+    assert repr(materialized.schema()).endswith("image   ArrowVariableShapedTensorType(ndim=3, dtype=uint8)")
+    out = tmp_path / "out"
+    materialized.repartition(1).write_parquet(str(out))
+    back = sorted(ray.data.read_parquet(str(out)).take_all(), key=lambda r: int(r["image"][0, 0, 0]))
+    assert [r["image"].shape for r in back] == list(reversed(shapes))
+    assert [int(r["image"][0, 0, 0]) for r in back] == [175, 215, 255]
 
 
 def test_progress_bars_on_a_terminal_only_and_stats(monkeypatch, capsys):

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
@@ -68,3 +69,30 @@ def test_data_pipeline_unchanged_on_two_nodes_reads_and_writes_s3(s3_server, tmp
     assert processed.shape == (64, 32, 32, 3) and processed.dtype == np.uint8
     expected = sorted((255 - a).tobytes() for a in originals)
     assert sorted(p.tobytes() for p in processed) == expected
+
+
+def test_wrong_or_missing_s3_credentials_are_a_clear_error_fast(s3_server, monkeypatch, ray_fresh):
+    """Against the real endpoint: a wrong secret, then no keys at all, each an OSError naming
+    the path, in seconds; the cluster works after them."""
+    import time
+
+    import ray
+
+    fs = s3_server.filesystem()
+    fs.create_dir("creds-bucket")
+    with fs.open_output_stream("creds-bucket/data/x.parquet") as out:
+        pq.write_table(pa.table({"a": [1]}), out)
+    ray_fresh(num_cpus=1)
+    for key, value in s3_server.env.items():
+        monkeypatch.setenv(key, value)
+    assert ray.data.read_parquet("s3://creds-bucket/data/").count() == 1
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    started = time.monotonic()
+    with pytest.raises(OSError, match="s3://creds-bucket/data/"):
+        ray.data.read_parquet("s3://creds-bucket/data/")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    with pytest.raises(OSError, match="s3://creds-bucket/data/"):
+        ray.data.read_parquet("s3://creds-bucket/data/")
+    assert time.monotonic() - started < 30
+    assert ray.data.range(3).count() == 3

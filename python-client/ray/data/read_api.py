@@ -150,11 +150,15 @@ def read_images(
         tuple(e if e.startswith(".") else "." + e for e in file_extensions) if file_extensions else IMAGE_EXTENSIONS
     )
     files = expand(paths, extensions, filesystem)
-    first = _image_reader(files[:1], size, mode, include_paths)()
-    size_bytes = first.nbytes * len(files)  # as decoded, if the images are alike
+    try:  # the first image tells the schema and, if the images are alike, the size decoded
+        first = _image_reader(files[:1], size, mode, include_paths)()
+    except ValueError:  # not an image: its read task raises, when the dataset runs (as in Ray)
+        first = None
+    size_bytes = first.nbytes * len(files) if first is not None else None
     parts = _split(files, _parallelism(len(files), override_num_blocks, size_bytes))
     reads = tuple(_image_reader(p, size, mode, include_paths) for p in parts)
-    return Dataset(_Source("ReadImage", reads, len(files), first.schema, size_bytes, inferred=True))
+    schema = first.schema if first is not None else None
+    return Dataset(_Source("ReadImage", reads, len(files), schema, size_bytes, inferred=True))
 
 
 def _parquet_reader(files, columns):

@@ -251,8 +251,8 @@ def _udf_stage(kind, op, fn, fn_args, fn_kwargs, options, batch_size=None, batch
     if isinstance(fn, type):
         from ray.data.actor_pool import pool_size
 
-        if concurrency is None:
-            raise ValueError(f"``concurrency`` must be specified when using a callable class in {kind}")
+        if concurrency is None:  # as Ray: a pool that grows to one actor per CPU
+            concurrency = (1, max(1, int(ray.cluster_resources().get("CPU", 1))))
         pool_size(concurrency)
         return _Stage(
             kind,
