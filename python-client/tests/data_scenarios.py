@@ -8,7 +8,7 @@ does not promise an order, the snippet sorts.
 """
 
 # Run on both sides: files the read scenarios use, then every snippet.
-RUNNER = r'''
+RUNNER = r"""
 import contextlib, io, json, os, re, sys
 import numpy as np
 import pandas as pd
@@ -53,7 +53,7 @@ def run(ray, snippets, tmp):
         except Exception as e:
             out[name] = {"error": type(e).__name__}
     return out
-'''
+"""
 
 _ROWS5 = [{"id": i} for i in range(5)]
 
@@ -368,7 +368,10 @@ SCENARIOS = {
         "result = ray.data.range(3).map(lambda r: 1 / 0).take_all()",
         {"error": "RayTaskError(UserCodeException)"},
     ),
-    "error_not_a_row": ("result = ray.data.range(3).map(lambda r: 5).take_all()", {"error": "RayTaskError(ValueError)"}),
+    "error_not_a_row": (
+        "result = ray.data.range(3).map(lambda r: 5).take_all()",
+        {"error": "RayTaskError(ValueError)"},
+    ),
     "error_sort_missing_column": ("result = ray.data.range(3).sort('zz').take_all()", {"error": "ValueError"}),
     "error_unknown_option": (
         "result = ray.data.range(3).map(lambda r: r, bogus=1).take_all()",

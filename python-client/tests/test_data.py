@@ -261,6 +261,7 @@ def test_pools_grow_chain_and_functions_take_a_concurrency_cap():
     # (1, 2): starts with one actor and adds the second once a third block waits; a second
     # callable class gets its own pool, fed by the first.
     ds = ray.data.range(40, override_num_blocks=8).map_batches(Tag, fn_constructor_args=("first",), concurrency=(1, 2))
+
     class TagRow:
         def __init__(self):
             import os

@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
+import pytest
 from conftest import run_script, tutorial_dir
 from PIL import Image
 
