@@ -335,6 +335,20 @@ SCENARIOS = {
         "all(f.endswith('.parquet') for f in os.listdir(f'{tmp}/out_pq'))]",
         [True, True],
     ),
+    "write_file_names": (
+        "ray.data.range(10, override_num_blocks=2).write_parquet(f'{tmp}/names_pq'); "
+        "ray.data.range(10, override_num_blocks=2).write_csv(f'{tmp}/names_csv'); "
+        "result = [sorted(re.sub(r'^[0-9A-Za-z]{22}_[0-9a-f]{32}_', 'D_W_', f) for f in os.listdir(f'{tmp}/' + d)) "
+        "for d in ('names_pq', 'names_csv')]",
+        [["D_W_000000-0.parquet", "D_W_000001-0.parquet"], ["D_W_000000.csv", "D_W_000001.csv"]],
+    ),
+    "read_parquet_row_groups": (
+        "import pyarrow.parquet as pq\n"
+        "pq.write_table(pa.table({'v': list(range(100))}), f'{tmp}/rg.parquet', row_group_size=10)\n"
+        "ds = ray.data.read_parquet(f'{tmp}/rg.parquet', override_num_blocks=5).materialize()\n"
+        "result = [ds.num_blocks(), sorted(r['v'] for r in ds.take_all()) == list(range(100))]",
+        [5, True],
+    ),
     "write_csv_json": (
         "ray.data.from_items([{'a': 1}, {'a': 2}]).write_csv(f'{tmp}/out_csv'); "
         "ray.data.from_items([{'a': 1}, {'a': 2}]).write_json(f'{tmp}/out_json'); "

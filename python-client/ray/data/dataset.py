@@ -509,11 +509,16 @@ class Dataset:
         if kwargs:
             raise NotImplementedError(f"write_{fmt} options {sorted(kwargs)} are not supported by this Ray Data yet")
         base = Location(str(path), filesystem)
-        prefix = uuid.uuid4().hex
+        # Ray's file names: the dataset's id, the write's id, the block (task) index, and for
+        # Parquet the file's index within the block.
+        prefix = f"{self._dataset_id()}_{uuid.uuid4().hex}"
         ext = {"parquet": "parquet", "csv": "csv", "json": "json", "numpy": "npy", "images": None}[fmt]
 
         def sink(i):
-            name = f"{prefix}_{i:06d}" if ext is None else f"{prefix}_{i:06d}-0.{ext}"
+            if ext is None:
+                name = f"{prefix}_{i:06d}"
+            else:
+                name = f"{prefix}_{i:06d}-0.{ext}" if fmt == "parquet" else f"{prefix}_{i:06d}.{ext}"
             return (base.child(name), fmt, column)
 
         if self._materialized is not None:
@@ -541,6 +546,17 @@ class Dataset:
         if schema is not None and len(schema.names):
             return _repr.table(schema, self._static_rows(), None)
         return _repr.summary("Dataset", self._plan_ops(), *self._plan_base())
+
+    def _dataset_id(self) -> str:
+        """This dataset's id, 22 characters of base 62 as Ray's."""
+        if getattr(self, "_id", None) is None:
+            digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+            n, out = uuid.uuid4().int, []
+            for _ in builtins.range(22):
+                n, d = divmod(n, 62)
+                out.append(digits[d])
+            self._id = "".join(out)
+        return self._id
 
     # ------------------------------------------------------------------ what is known without running
 

@@ -161,14 +161,18 @@ def read_images(
     return Dataset(_Source("ReadImage", reads, len(files), schema, size_bytes, inferred=True))
 
 
-def _parquet_reader(files, columns):
+def _parquet_reader(units, columns):
     def read():
         import pyarrow.parquet as pq
 
         tables = []
-        for f in files:
+        for f, row_groups in units:
             fs, path = f.resolve()
-            tables.append(pq.read_table(path, columns=columns, filesystem=fs))
+            if row_groups is None:
+                tables.append(pq.read_table(path, columns=columns, filesystem=fs))
+            else:
+                with fs.open_input_file(path) as fh:
+                    tables.append(pq.ParquetFile(fh).read_row_groups(list(row_groups), columns=columns))
         return blocks.concat(tables)
 
     return read
@@ -181,23 +185,32 @@ def read_parquet(
     filesystem=None,
     override_num_blocks: Optional[int] = None,
 ) -> Dataset:
-    """Parquet files (a file, a directory, a glob, or a list of them; local or ``s3://``)."""
+    """Parquet files (a file, a directory, a glob, or a list of them; local or ``s3://``), read
+    by tasks that each take whole files or, for files of several row groups, row groups."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     files = expand(paths, (".parquet",), filesystem)
     rows = 0
     size_bytes = 0
+    units = []  # (file, row groups or None for the whole file)
     for f in files:
         fs, path = f.resolve()
         with fs.open_input_file(path) as fh:
             meta = pq.ParquetFile(fh).metadata
         rows += meta.num_rows
         size_bytes += sum(meta.row_group(i).total_byte_size for i in builtins.range(meta.num_row_groups))
-    parts = _split(files, _parallelism(len(files), override_num_blocks, size_bytes))
+        if meta.num_row_groups > 1:
+            units += [(f, (i,)) for i in builtins.range(meta.num_row_groups)]
+        else:
+            units.append((f, None))
+    parts = _split(units, _parallelism(len(units), override_num_blocks, size_bytes))
     fs, path = files[0].resolve()
     schema = pq.read_schema(path, filesystem=fs)
     if columns is not None:
+        missing = [c for c in columns if c not in schema.names]
+        if missing:
+            raise ValueError(f"Columns {missing} are not in {files[0].uri} (its columns: {schema.names})")
         schema = pa.schema([schema.field(c) for c in columns])
     return Dataset(_Source("ReadParquet", tuple(_parquet_reader(p, columns) for p in parts), rows, schema, size_bytes))
 
