@@ -1,8 +1,5 @@
-"""Ray Data (first slice): lazy datasets of Arrow blocks, run as Ray tasks that stream through
-the cluster. Built so far: ``range``, ``from_items``, ``read_images`` and ``read_parquet`` (local
-paths), ``map`` (also with an ``@ray.remote`` function, as the tutorial writes it),
-``map_batches``, ``filter``, ``flat_map``, the consumers, and ``write_parquet``. See README for
-what is not built yet."""
+"""Ray Data: lazy datasets of Arrow blocks, run as Ray tasks and actor pools that stream through
+the cluster. README lists what is built and what is not yet."""
 
 from ray.data.context import DataContext
 from ray.data.dataset import Dataset, MaterializedDataset, Schema
