@@ -339,3 +339,12 @@ def test_zip_and_write_images(images, tmp_path):
     assert len(files) == 10 and all(f.suffix == ".png" for f in files)
     back = sorted(np.asarray(Image.open(f)).tobytes() for f in files)
     assert back == sorted(a.tobytes() for a in arrays)
+
+
+def test_a_parquet_file_of_several_row_groups_is_read_by_several_tasks(tmp_path):
+    """Beyond Ray (which reads a file in one task): a big file's row groups spread over tasks."""
+    import pyarrow as pa
+
+    pq.write_table(pa.table({"v": list(range(100))}), tmp_path / "rg.parquet", row_group_size=10)
+    ds = ray.data.read_parquet(str(tmp_path / "rg.parquet"), override_num_blocks=5).materialize()
+    assert ds.num_blocks() == 5 and [r["v"] for r in ds.take_all()] == list(range(100))
