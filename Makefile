@@ -19,7 +19,7 @@ NUMPY_VERSION := 2.1.3
 PROTO_DIR := runtime-java/src/main/proto
 PROTOS := $(wildcard $(PROTO_DIR)/ray/rpc/*.proto)
 STUBS := $(patsubst $(PROTO_DIR)/%.proto,python-client/%_pb2.py,$(PROTOS))
-JAVA_SOURCES := $(shell find runtime-java/src/main shared-memory/src/main -type f 2>/dev/null) pom.xml runtime-java/pom.xml shared-memory/pom.xml .mvn/jvm.config
+JAVA_SOURCES := $(shell find runtime-java/src/main shared-memory/src/main ray-api/src/main -type f 2>/dev/null) pom.xml runtime-java/pom.xml shared-memory/pom.xml ray-api/pom.xml .mvn/jvm.config
 ENGINE_JAR := runtime-java/target/lib/ray-runtime-java.jar
 BUNDLED_JAR := python-client/ray/_jars/ray-runtime-java.jar
 # A real S3 endpoint for the Ray Data tests (they start it themselves; see tests/s3.py).

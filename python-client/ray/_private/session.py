@@ -337,6 +337,13 @@ class Session:
         return self.node_call(method, req, reply_type, deadline)
 
     def _decode(self, v: common.ObjectValue, pinned_by_node: bool):
+        if _format_of(v) in (common.JAVA_VALUE, common.JAVA_ERROR):
+            if v.WhichOneof("location") == "shared" and pinned_by_node:
+                self.outbox.release_pin(v.object_id)
+            raise exceptions.CrossLanguageError(
+                "This object holds a Java value (made by a Java task or a Java driver's put): "
+                "reading Java values from Python is not supported by this Ray (Ray on the JVM) yet."
+            )
         which = v.WhichOneof("location")
         if which == "inline":
             fmt = v.inline.format

@@ -390,8 +390,8 @@ public final class NodeMain {
       if (!head && control == null) {
         throw new IllegalArgumentException("a non-head node needs --control-address");
       }
-      if (!a.containsKey("session-dir") || !a.containsKey("python-config")) {
-        throw new IllegalArgumentException("--session-dir and --python-config are required");
+      if (!a.containsKey("session-dir")) {
+        throw new IllegalArgumentException("--session-dir is required");
       }
       Map<String, Double> custom = new LinkedHashMap<>();
       if (a.containsKey("resources")) {
@@ -410,7 +410,8 @@ public final class NodeMain {
           Long.parseLong(a.getOrDefault("object-store-memory", "0")),
           Long.parseLong(a.getOrDefault("memory", "0")),
           Paths.get(a.get("session-dir")),
-          Paths.get(a.get("python-config")),
+          // Without one (a Java driver's own node), the node runs only Java workers.
+          a.containsKey("python-config") ? Paths.get(a.get("python-config")) : null,
           Long.parseLong(a.getOrDefault("parent-pid", "0")));
     }
   }

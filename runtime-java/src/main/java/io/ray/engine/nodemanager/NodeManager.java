@@ -288,7 +288,7 @@ public final class NodeManager implements AutoCloseable {
               job -> {
                 Runnable welcome = () -> sendWelcome(job, events);
                 int target = prestart(job);
-                WorkerKey key = defaultKey(jobId);
+                WorkerKey key = defaultKey(job);
                 if (req.getWaitForWorkers() && workers.count(key, false) < target) {
                   job.whenWorkersReady.add(welcome);
                   loop.schedule(
@@ -317,7 +317,7 @@ public final class NodeManager implements AutoCloseable {
   private int prestart(JobTable.Job job) {
     int target = config.workerSoftLimit();
     job.prestartTarget = Math.max(job.prestartTarget, target);
-    WorkerKey key = defaultKey(job.jobId);
+    WorkerKey key = defaultKey(job);
     for (int i = workers.count(key, true); i < target; i++) {
       startWorker(key);
     }
@@ -332,7 +332,7 @@ public final class NodeManager implements AutoCloseable {
             .setArenaPath(arena.path().toString())
             .setArenaCapacity(arena.capacity())
             .setMaxInlineBytes(config.maxInlineBytes())
-            .setReadyWorkers(workers.count(defaultKey(job.jobId), false))
+            .setReadyWorkers(workers.count(defaultKey(job), false))
             .build();
     try {
       events.onNext(DriverEvent.newBuilder().setWelcome(welcome).build());
@@ -547,8 +547,10 @@ public final class NodeManager implements AutoCloseable {
 
   // ---------------------------------------------------------------- workers
 
-  private static WorkerKey defaultKey(ByteString jobId) {
-    return new WorkerKey(jobId, "");
+  /** The job's default workers: its default environment, in its driver's language. */
+  private static WorkerKey defaultKey(JobTable.Job job) {
+    return new WorkerKey(
+        job.jobId, "", job.config == null ? Language.PYTHON : job.config.getDriverLanguage());
   }
 
   private void startWorker(WorkerKey key) {
@@ -599,7 +601,7 @@ public final class NodeManager implements AutoCloseable {
                           .build())
                   .build());
           if (!job.whenWorkersReady.isEmpty()
-              && workers.count(defaultKey(job.jobId), false) >= job.prestartTarget) {
+              && workers.count(defaultKey(job), false) >= job.prestartTarget) {
             List<Runnable> ready = new ArrayList<>(job.whenWorkersReady);
             job.whenWorkersReady.clear();
             ready.forEach(Runnable::run);
@@ -650,7 +652,7 @@ public final class NodeManager implements AutoCloseable {
     if (job == null) {
       return;
     }
-    WorkerKey key = defaultKey(jobId);
+    WorkerKey key = defaultKey(job);
     for (int i = workers.count(key, true); i < job.prestartTarget; i++) {
       startWorker(key);
     }
@@ -864,7 +866,7 @@ public final class NodeManager implements AutoCloseable {
         break;
       }
       JobTable.Job job = jobs.get(w.jobId);
-      int floor = job == null || !w.key.envHash().isEmpty() ? 0 : job.prestartTarget;
+      int floor = job == null || !w.key.equals(defaultKey(job)) ? 0 : job.prestartTarget;
       if (w.state == WorkerHandle.State.IDLE
           && now - w.idleSinceMs > IDLE_WORKER_KILL_MS
           && workers.count(w.key, true) > floor) {

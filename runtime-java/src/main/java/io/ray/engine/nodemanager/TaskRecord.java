@@ -70,7 +70,8 @@ final class TaskRecord {
               // Affinity to another node is handled before a task is queued: queued, it stays.
               case NODE_AFFINITY -> SchedulingClass.Placement.PINNED;
               default -> SchedulingClass.Placement.DEFAULT;
-            });
+            },
+            spec.getFunction().getLanguage());
     this.retriesLeft = spec.getMaxRetries();
     this.attempt = spec.getAttempt();
   }

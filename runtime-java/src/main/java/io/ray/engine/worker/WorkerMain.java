@@ -1,7 +1,6 @@
 package io.ray.engine.worker;
 
 import java.nio.file.Paths;
-import java.util.HashMap;
 import java.util.Map;
 import jep.JepConfig;
 import jep.MainInterpreter;
@@ -24,16 +23,8 @@ public final class WorkerMain {
   private WorkerMain() {}
 
   public static void main(String[] args) {
-    Map<String, String> a = new HashMap<>();
-    for (String arg : args) {
-      int eq = arg.indexOf('=');
-      a.put(arg.substring(2, eq), arg.substring(eq + 1));
-    }
-    long nodePid = Long.parseLong(a.get("node-pid"));
-    ProcessHandle.of(nodePid)
-        .ifPresentOrElse(
-            node -> node.onExit().thenRun(() -> Runtime.getRuntime().halt(1)),
-            () -> Runtime.getRuntime().halt(1));
+    Map<String, String> a = WorkerProcess.flags(args);
+    WorkerProcess.dieWithNode(Long.parseLong(a.get("node-pid")));
     int code = 0;
     try {
       runPython(PythonConfig.read(Paths.get(a.get("python-config"))), a);

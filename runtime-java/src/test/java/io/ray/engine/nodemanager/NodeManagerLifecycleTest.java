@@ -704,7 +704,11 @@ class NodeManagerLifecycleTest {
     final LinkedBlockingQueue<ByteString> launched = new LinkedBlockingQueue<>();
 
     @Override
-    public Process launch(ByteString workerId, ByteString jobId, Map<String, String> envVars) {
+    public Process launch(
+        ByteString workerId,
+        ByteString jobId,
+        Map<String, String> envVars,
+        io.ray.engine.rpc.Language language) {
       launched.add(workerId);
       return null;
     }

@@ -2,6 +2,7 @@ package io.ray.engine.nodemanager.scheduling;
 
 import com.google.protobuf.ByteString;
 import io.ray.engine.common.ResourceSet;
+import io.ray.engine.rpc.Language;
 
 /**
  * Tasks that are interchangeable for scheduling, as in Ray: same job and runtime environment (so
@@ -13,13 +14,15 @@ import io.ray.engine.common.ResourceSet;
  * @param functionId the function (or actor class) id; a parent and the children it waits for are
  *     different classes, so capping one never starves the other
  * @param placement where the class's tasks may run (its scheduling strategy)
+ * @param language the language of the function: a Java task needs a Java worker
  */
 public record SchedulingClass(
     ByteString jobId,
     ResourceSet demand,
     String envHash,
     ByteString functionId,
-    Placement placement) {
+    Placement placement,
+    Language language) {
 
   /** Where a class's tasks may run. */
   public enum Placement {
@@ -36,8 +39,20 @@ public record SchedulingClass(
     this(jobId, demand, envHash, functionId, Placement.DEFAULT);
   }
 
-  /** The workers that can run this class: those of the job started for the same environment. */
+  public SchedulingClass(
+      ByteString jobId,
+      ResourceSet demand,
+      String envHash,
+      ByteString functionId,
+      Placement placement) {
+    this(jobId, demand, envHash, functionId, placement, Language.PYTHON);
+  }
+
+  /**
+   * The workers that can run this class: those of the job started for the same environment and
+   * language.
+   */
   public WorkerKey workerKey() {
-    return new WorkerKey(jobId, envHash);
+    return new WorkerKey(jobId, envHash, language);
   }
 }

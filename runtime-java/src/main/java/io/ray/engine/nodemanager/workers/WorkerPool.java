@@ -68,7 +68,7 @@ public final class WorkerPool implements AutoCloseable {
         () -> {
           Process p;
           try {
-            p = launcher.launch(workerId, key.jobId(), envVars);
+            p = launcher.launch(workerId, key.jobId(), envVars, key.language());
           } catch (IOException | RuntimeException e) {
             LOG.error("cannot start a worker for job {}", Ids.hex(key.jobId()), e);
             loop.execute(() -> gone.accept(workerId, "could not be started: " + e));

@@ -1,0 +1,4 @@
+package io.ray.api.function;
+
+/** A remote function that returns nothing. */
+public interface RayFuncVoid extends RayFunc {}

@@ -1,0 +1,77 @@
+package io.ray.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ray.api.function.CppActorClass;
+import io.ray.api.function.CppFunction;
+import io.ray.api.id.PlacementGroupId;
+import io.ray.api.options.PlacementGroupCreationOptions;
+import io.ray.api.runtimeenv.RuntimeEnv;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/** What this runtime cannot serve yet fails loudly, naming the method. */
+class UnsupportedTest {
+
+  @BeforeEach
+  void init() {
+    Ray.init();
+  }
+
+  @AfterEach
+  void shutdown() {
+    Ray.shutdown();
+  }
+
+  private static void assertUnsupported(String method, Executable executable) {
+    UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, executable);
+    assertEquals(method + " is not supported by this Ray (Ray on the JVM) yet", e.getMessage());
+  }
+
+  @Test
+  void placementGroups() {
+    PlacementGroupCreationOptions options =
+        new PlacementGroupCreationOptions.Builder().setBundles(List.of(Map.of("CPU", 1.0))).build();
+    assertUnsupported(
+        "PlacementGroups.createPlacementGroup",
+        () -> PlacementGroups.createPlacementGroup(options));
+    assertUnsupported(
+        "PlacementGroups.getPlacementGroup",
+        () -> PlacementGroups.getPlacementGroup(PlacementGroupId.fromRandom()));
+    assertUnsupported(
+        "PlacementGroups.getPlacementGroup", () -> PlacementGroups.getPlacementGroup("pg"));
+    assertUnsupported(
+        "PlacementGroups.getPlacementGroup", () -> PlacementGroups.getPlacementGroup("pg", "ns"));
+    assertUnsupported(
+        "PlacementGroups.getAllPlacementGroups", PlacementGroups::getAllPlacementGroups);
+    assertUnsupported(
+        "PlacementGroups.removePlacementGroup",
+        () -> PlacementGroups.removePlacementGroup(PlacementGroupId.fromRandom()));
+  }
+
+  @Test
+  void runtimeEnvironments() {
+    assertUnsupported("RuntimeEnv.Builder.build", () -> new RuntimeEnv.Builder().build());
+    assertUnsupported("RuntimeEnv.deserialize", () -> RuntimeEnv.deserialize("{}"));
+  }
+
+  @Test
+  void cppTasksAndActors() {
+    UnsupportedOperationException task =
+        assertThrows(
+            UnsupportedOperationException.class,
+            () -> Ray.task(CppFunction.of("f", Integer.class), 1).remote());
+    assertTrue(task.getMessage().startsWith("CppTaskCaller.remote is not supported"));
+    UnsupportedOperationException actor =
+        assertThrows(
+            UnsupportedOperationException.class,
+            () -> Ray.actor(CppActorClass.of("Create", "Actor")).remote());
+    assertTrue(actor.getMessage().startsWith("CppActorCreator.remote is not supported"));
+  }
+}

@@ -1,0 +1,21 @@
+package io.ray.runtime;
+
+import io.ray.api.exception.RayActorException;
+import io.ray.api.exception.RayException;
+import io.ray.api.exception.RayWorkerException;
+
+/** Errors the engine stores in place of a value, as the Java API's exceptions. Pure. */
+final class Errors {
+  private Errors() {}
+
+  static RayException fromEngine(String errorType, String message) {
+    String text = errorType + ": " + message;
+    if (errorType.startsWith("Actor") || errorType.equals("RayActorError")) {
+      return new RayActorException(0, "", new RayException(text));
+    }
+    if (errorType.equals("WorkerCrashedError")) {
+      return new RayWorkerException(text);
+    }
+    return new RayException(text);
+  }
+}

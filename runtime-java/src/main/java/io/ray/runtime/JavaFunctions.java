@@ -1,0 +1,132 @@
+package io.ray.runtime;
+
+import com.google.protobuf.ByteString;
+import io.ray.api.function.RayFunc;
+import io.ray.engine.rpc.FunctionDescriptor;
+import io.ray.engine.rpc.Language;
+import java.lang.invoke.SerializedLambda;
+import java.lang.reflect.Executable;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/**
+ * Java functions by name: a caller turns a method reference or lambda ({@link RayFunc}, which is
+ * Serializable) into the class, method name and JVM descriptor of the method it calls; a worker
+ * loads that method from the job's code search path. Pure functions.
+ */
+public final class JavaFunctions {
+  private JavaFunctions() {}
+
+  /** The function a method reference or (non-capturing) lambda calls. */
+  public static FunctionDescriptor describe(RayFunc func) {
+    SerializedLambda lambda = serializedForm(func);
+    if (lambda.getCapturedArgCount() > 0) {
+      throw new IllegalArgumentException(
+          "A lambda that captures variables cannot be a remote function: pass them as arguments ("
+              + lambda.getImplClass().replace('/', '.')
+              + "."
+              + lambda.getImplMethodName()
+              + ")");
+    }
+    String className = lambda.getImplClass().replace('/', '.');
+    String name = lambda.getImplMethodName();
+    String signature = lambda.getImplMethodSignature();
+    return FunctionDescriptor.newBuilder()
+        .setLanguage(Language.JAVA)
+        .setClassName(className)
+        .setFunctionName(name)
+        .setSignature(signature)
+        .setFunctionId(ByteString.copyFrom(sha1(className + "." + name + signature)))
+        .build();
+  }
+
+  private static SerializedLambda serializedForm(RayFunc func) {
+    try {
+      Method writeReplace = func.getClass().getDeclaredMethod("writeReplace");
+      writeReplace.setAccessible(true);
+      return (SerializedLambda) writeReplace.invoke(func);
+    } catch (ReflectiveOperationException | ClassCastException e) {
+      throw new IllegalArgumentException(
+          "A remote function must be a method reference or a lambda, got "
+              + func.getClass().getName(),
+          e);
+    }
+  }
+
+  /** The method (or constructor, for "<init>") a descriptor names, loaded with {@code loader}. */
+  public static Executable load(FunctionDescriptor fd, ClassLoader loader) {
+    Class<?> cls;
+    try {
+      cls = Class.forName(fd.getClassName(), true, loader);
+    } catch (ClassNotFoundException | LinkageError e) {
+      throw new IllegalArgumentException(
+          "Class "
+              + fd.getClassName()
+              + " is not in the job's code search path (-Dray.job.code-search-path): "
+              + e,
+          e);
+    }
+    if (fd.getFunctionName().equals("<init>")) {
+      for (var c : cls.getDeclaredConstructors()) {
+        if (descriptor(c.getParameterTypes(), void.class).equals(fd.getSignature())) {
+          c.setAccessible(true);
+          return c;
+        }
+      }
+    } else {
+      for (Method m : cls.getDeclaredMethods()) {
+        if (m.getName().equals(fd.getFunctionName())
+            && descriptor(m.getParameterTypes(), m.getReturnType()).equals(fd.getSignature())) {
+          m.setAccessible(true);
+          return m;
+        }
+      }
+    }
+    throw new IllegalArgumentException(
+        "Method "
+            + fd.getClassName()
+            + "."
+            + fd.getFunctionName()
+            + fd.getSignature()
+            + " does not exist in the job's code search path");
+  }
+
+  /** The JVM descriptor of a method, e.g. "(I[D)Ljava/lang/String;". */
+  static String descriptor(Class<?>[] params, Class<?> returns) {
+    StringBuilder b = new StringBuilder("(");
+    for (Class<?> p : params) {
+      b.append(typeDescriptor(p));
+    }
+    return b.append(')').append(typeDescriptor(returns)).toString();
+  }
+
+  private static String typeDescriptor(Class<?> c) {
+    if (c.isArray()) {
+      return c.getName().replace('.', '/');
+    }
+    if (c.isPrimitive()) {
+      return switch (c.getName()) {
+        case "int" -> "I";
+        case "long" -> "J";
+        case "double" -> "D";
+        case "float" -> "F";
+        case "boolean" -> "Z";
+        case "byte" -> "B";
+        case "char" -> "C";
+        case "short" -> "S";
+        default -> "V";
+      };
+    }
+    return "L" + c.getName().replace('.', '/') + ";";
+  }
+
+  private static byte[] sha1(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-1").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,213 @@
+package io.ray.runtime;
+
+import com.google.protobuf.ByteString;
+import io.ray.api.ActorHandle;
+import io.ray.api.BaseActorHandle;
+import io.ray.api.ObjectRef;
+import io.ray.api.PyActorHandle;
+import io.ray.api.WaitResult;
+import io.ray.api.function.PyActorClass;
+import io.ray.api.function.PyActorMethod;
+import io.ray.api.function.PyFunction;
+import io.ray.api.function.RayFunc;
+import io.ray.api.options.ActorCreationOptions;
+import io.ray.api.options.CallOptions;
+import io.ray.api.runtime.RayRuntime;
+import io.ray.engine.common.Ids;
+import io.ray.engine.rpc.FunctionDescriptor;
+import io.ray.engine.rpc.InlineObject;
+import io.ray.engine.rpc.ObjectFormat;
+import io.ray.engine.rpc.TaskArg;
+import io.ray.engine.rpc.TaskSpec;
+import java.lang.ref.Reference;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What a Java driver and a Java worker share of Ray's Java API: objects, waits and Java tasks, over
+ * the process's {@link ClientCore}. Thread-safe.
+ */
+abstract class JavaRuntime implements RayRuntime {
+  /** Ray's default for a task's retries after its worker dies. */
+  private static final int DEFAULT_MAX_RETRIES = 3;
+
+  protected final ClientCore core;
+
+  JavaRuntime(ClientCore core) {
+    this.core = core;
+  }
+
+  /** The task whose code runs now (a worker's current task); empty for a driver. */
+  protected ByteString parentTaskId() {
+    return ByteString.EMPTY;
+  }
+
+  @Override
+  public <T> ObjectRef<T> put(T obj) {
+    return core.put(obj);
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public <T> T get(ObjectRef<T> objectRef, long timeoutMs) {
+    return (T) core.get(List.of(idOf(objectRef)), timeoutMs).get(0);
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public <T> List<T> get(List<ObjectRef<T>> objectRefs, long timeoutMs) {
+    List<ByteString> ids = new ArrayList<>(objectRefs.size());
+    for (ObjectRef<T> r : objectRefs) {
+      ids.add(idOf(r));
+    }
+    return (List<T>) core.get(ids, timeoutMs);
+  }
+
+  @Override
+  public <T> WaitResult<T> wait(
+      List<ObjectRef<T>> waitList, int numReturns, int timeoutMs, boolean fetchLocal) {
+    if (numReturns < 0 || numReturns > waitList.size()) {
+      throw new IllegalArgumentException(
+          "numReturns must be between 0 and the number of refs ("
+              + waitList.size()
+              + "), got "
+              + numReturns);
+    }
+    List<ByteString> ids = new ArrayList<>(waitList.size());
+    for (ObjectRef<T> r : waitList) {
+      ids.add(idOf(r));
+    }
+    List<Integer> ready = core.wait(ids, numReturns, timeoutMs, fetchLocal);
+    List<ObjectRef<T>> readyRefs = new ArrayList<>();
+    List<ObjectRef<T>> unready = new ArrayList<>();
+    boolean[] isReady = new boolean[waitList.size()];
+    for (int i : ready) {
+      isReady[i] = true;
+    }
+    for (int i = 0; i < waitList.size(); i++) {
+      (isReady[i] ? readyRefs : unready).add(waitList.get(i));
+    }
+    return new WaitResult<>(readyRefs, unready);
+  }
+
+  @Override
+  public ObjectRef call(RayFunc func, Object[] args, CallOptions options) {
+    FunctionDescriptor fd = JavaFunctions.describe(func);
+    TaskOptions o = TaskOptions.of(options);
+    ByteString taskId = Ids.newTaskId(core.jobId);
+    List<ObjectRefImpl<?>> keepAlive = new ArrayList<>();
+    TaskSpec.Builder spec =
+        TaskSpec.newBuilder()
+            .setTaskId(taskId)
+            .setJobId(core.jobId)
+            .setCallerId(core.clientId)
+            .setFunction(fd)
+            .setNumReturns(1)
+            .putAllResources(o.resources())
+            .setMaxRetries(o.maxRetries() == null ? DEFAULT_MAX_RETRIES : o.maxRetries())
+            .setName(
+                o.name() != null
+                    ? o.name()
+                    : simpleName(fd.getClassName()) + "." + fd.getFunctionName())
+            .setParentTaskId(parentTaskId());
+    for (Object arg : args == null ? new Object[0] : args) {
+      spec.addArgs(argument(arg, keepAlive));
+    }
+    ObjectRef<?> ref = core.submit(spec.build());
+    // The puts made for large arguments stay ours until the submission is on the stream.
+    Reference.reachabilityFence(keepAlive);
+    return ref;
+  }
+
+  private TaskArg argument(Object arg, List<ObjectRefImpl<?>> keepAlive) {
+    if (arg instanceof ObjectRefImpl<?> ref) {
+      return TaskArg.newBuilder().setObjectId(ref.id()).build();
+    }
+    if (arg instanceof ObjectRef<?>) {
+      throw new IllegalArgumentException("an ObjectRef of another runtime cannot be an argument");
+    }
+    byte[] bytes = core.codec().serialize(arg);
+    if (bytes.length <= core.maxInlineBytes()) {
+      return TaskArg.newBuilder()
+          .setValue(
+              InlineObject.newBuilder()
+                  .setFormat(ObjectFormat.JAVA_VALUE)
+                  .setPayload(ByteString.copyFrom(bytes)))
+          .build();
+    }
+    ObjectRefImpl<?> put = core.put(arg);
+    keepAlive.add(put);
+    return TaskArg.newBuilder().setObjectId(put.id()).build();
+  }
+
+  private static String simpleName(String className) {
+    return className.substring(className.lastIndexOf('.') + 1);
+  }
+
+  private static ByteString idOf(ObjectRef<?> ref) {
+    if (ref instanceof ObjectRefImpl<?> impl) {
+      return impl.id();
+    }
+    throw new IllegalArgumentException("not an ObjectRef of this runtime: " + ref);
+  }
+
+  // ---------------------------------------------------------------- not built yet
+
+  private static UnsupportedOperationException notYet(String what) {
+    return new UnsupportedOperationException(
+        what + " is not supported by this Ray (Ray on the JVM) yet");
+  }
+
+  @Override
+  public ObjectRef call(PyFunction pyFunction, Object[] args, CallOptions options) {
+    throw notYet("Calling Python functions from Java (PyFunction)");
+  }
+
+  @Override
+  public BaseActorHandle createActor(
+      RayFunc actorFactoryFunc, Object[] args, ActorCreationOptions options) {
+    throw notYet("Java actors (Ray.actor)");
+  }
+
+  @Override
+  public BaseActorHandle createActor(
+      PyActorClass pyActorClass, Object[] args, ActorCreationOptions options) {
+    throw notYet("Python actors from Java (PyActorClass)");
+  }
+
+  @Override
+  public ObjectRef callActor(
+      ActorHandle<?> actor, RayFunc func, Object[] args, CallOptions options) {
+    throw notYet("Java actors (ActorHandle.task)");
+  }
+
+  @Override
+  public ObjectRef callActor(
+      PyActorHandle pyActor, PyActorMethod pyActorMethod, Object[] args, CallOptions options) {
+    throw notYet("Python actors from Java (PyActorHandle.task)");
+  }
+
+  @Override
+  public <T extends BaseActorHandle> Optional<T> getActor(String name, String namespace) {
+    throw notYet("Named actors (Ray.getActor)");
+  }
+
+  @Override
+  public void killActor(BaseActorHandle actor, boolean noRestart) {
+    throw notYet("Killing actors (BaseActorHandle.kill)");
+  }
+
+  @Override
+  public void exitActor() {
+    throw notYet("Ray.exitActor");
+  }
+
+  /** A task's options as this runtime uses them. */
+  record TaskOptions(String name, Map<String, Double> resources, Integer maxRetries) {
+    static TaskOptions of(CallOptions options) {
+      return OptionsReader.task(options);
+    }
+  }
+}

@@ -1,0 +1,221 @@
+package io.ray.runtime.worker;
+
+import com.google.protobuf.ByteString;
+import io.ray.api.Ray;
+import io.ray.engine.common.Ids;
+import io.ray.engine.rpc.InlineObject;
+import io.ray.engine.rpc.LogLine;
+import io.ray.engine.rpc.NodeManagerServiceGrpc.NodeManagerServiceBlockingStub;
+import io.ray.engine.rpc.ObjectFormat;
+import io.ray.engine.rpc.ObjectValue;
+import io.ray.engine.rpc.SharedMemoryObject;
+import io.ray.engine.rpc.TaskArg;
+import io.ray.engine.rpc.TaskFinished;
+import io.ray.engine.rpc.TaskSpec;
+import io.ray.engine.rpc.WorkerSetup;
+import io.ray.runtime.ArenaView;
+import io.ray.runtime.ClientCore;
+import io.ray.runtime.JavaFunctions;
+import io.ray.runtime.RuntimeHolder;
+import io.ray.runtime.WorkerRuntime;
+import io.ray.runtime.serialization.JavaCodec;
+import io.ray.runtime.serialization.JavaError;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Executable;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs a Java worker's tasks, one at a time, on the thread that calls {@link #run}: loads the
+ * function from the job's code search path, resolves its arguments (values sent with the task, or
+ * objects the node attached and pinned for this worker), calls it, stores its return value (in the
+ * task's reply when small, else in the arena) or what it threw, and reports the task's end. What
+ * the task prints reaches the driver as {@code (name pid=N) line}.
+ */
+final class JavaTaskRunner implements AutoCloseable {
+  private final WorkerChannel link;
+  private final ClientCore core;
+  private final ClassLoader loader;
+  private final int pid = (int) ProcessHandle.current().pid();
+  private final String nodeIp;
+  private volatile String taskName = "";
+
+  JavaTaskRunner(
+      WorkerSetup setup,
+      ByteString workerId,
+      WorkerChannel link,
+      NodeManagerServiceBlockingStub node) {
+    this.link = link;
+    this.nodeIp = setup.getNodeIp();
+    this.loader = codeSearchPath(setup.getJobConfig().getCodeSearchPathList());
+    Thread.currentThread().setContextClassLoader(loader);
+    JavaCodec codec = new JavaCodec(loader);
+    this.core =
+        new ClientCore(
+            workerId,
+            setup.getJobId(),
+            setup.getMaxInlineBytes(),
+            codec,
+            node,
+            new ArenaView(setup.getArenaPath()),
+            link::changes);
+    RuntimeHolder.setWorkerRuntime(new WorkerRuntime(core, setup));
+    Ray.init();
+    System.setOut(new PrintStream(new Lines(false), true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(new Lines(true), true, StandardCharsets.UTF_8));
+  }
+
+  private static ClassLoader codeSearchPath(List<String> entries) {
+    List<URL> urls = new ArrayList<>();
+    for (String entry : entries) {
+      try {
+        urls.add(Path.of(entry).toAbsolutePath().toUri().toURL());
+      } catch (MalformedURLException e) {
+        throw new IllegalArgumentException("bad code search path entry " + entry, e);
+      }
+    }
+    return new URLClassLoader(urls.toArray(URL[]::new), JavaTaskRunner.class.getClassLoader());
+  }
+
+  void run(TaskSpec spec) {
+    taskName = spec.getName();
+    ByteString returnId = Ids.returnId(spec.getTaskId(), 1);
+    TaskFinished.Builder finished = TaskFinished.newBuilder().setTaskId(spec.getTaskId());
+    try {
+      Object result = call(spec);
+      finished.addReturns(store(returnId, core.codec().serialize(result), ObjectFormat.JAVA_VALUE));
+    } catch (Throwable t) {
+      Throwable cause = t instanceof InvocationTargetException ite ? ite.getCause() : t;
+      JavaError error = JavaError.of(cause, spec.getName(), pid, nodeIp);
+      finished
+          .setApplicationError(true)
+          .setErrorText(error.describe())
+          .setExceptionRetryable(spec.getRetryExceptions())
+          .addReturns(store(returnId, core.codec().serialize(error), ObjectFormat.JAVA_ERROR));
+    } finally {
+      System.out.flush();
+      System.err.flush();
+      taskName = "";
+    }
+    link.finished(finished.build());
+  }
+
+  private Object call(TaskSpec spec) throws Exception {
+    Executable fn = JavaFunctions.load(spec.getFunction(), loader);
+    Object[] args = arguments(spec);
+    if (args.length != fn.getParameterCount()) {
+      throw new IllegalArgumentException(
+          spec.getFunction().getClassName()
+              + "."
+              + spec.getFunction().getFunctionName()
+              + " takes "
+              + fn.getParameterCount()
+              + " arguments, got "
+              + args.length);
+    }
+    if (fn instanceof Method m) {
+      if (!Modifier.isStatic(m.getModifiers())) {
+        throw new IllegalArgumentException(
+            "Method " + m + " is not static: call it on an actor, or make it static");
+      }
+      return m.invoke(null, args);
+    }
+    return ((Constructor<?>) fn).newInstance(args);
+  }
+
+  private Object[] arguments(TaskSpec spec) {
+    Object[] args = new Object[spec.getArgsCount()];
+    List<Integer> fetch = new ArrayList<>();
+    List<ByteString> ids = new ArrayList<>();
+    for (int i = 0; i < args.length; i++) {
+      TaskArg a = spec.getArgs(i);
+      if (a.hasValue()) {
+        args[i] = core.decode(ObjectValue.newBuilder().setInline(a.getValue()).build(), false);
+      } else if (a.hasResolved()) {
+        args[i] = core.decode(a.getResolved(), a.getResolved().hasShared());
+      } else {
+        fetch.add(i);
+        ids.add(a.getObjectId());
+      }
+    }
+    if (!ids.isEmpty()) {
+      List<Object> values = core.get(ids, -1);
+      for (int k = 0; k < fetch.size(); k++) {
+        args[fetch.get(k)] = values.get(k);
+      }
+    }
+    return args;
+  }
+
+  /** A return value: inline in the reply when small, else written to the arena first. */
+  private ObjectValue store(ByteString id, byte[] bytes, ObjectFormat format) {
+    ObjectValue.Builder v = ObjectValue.newBuilder().setObjectId(id);
+    if (bytes.length <= core.maxInlineBytes()) {
+      return v.setInline(
+              InlineObject.newBuilder().setFormat(format).setPayload(ByteString.copyFrom(bytes)))
+          .build();
+    }
+    long offset = core.writeToArena(id, bytes, format, true);
+    return v.setShared(
+            SharedMemoryObject.newBuilder()
+                .setPayloadOffset(Math.max(offset, 0))
+                .setPayloadSize(bytes.length)
+                .setFormat(format))
+        .build();
+  }
+
+  @Override
+  public void close() {
+    core.close();
+  }
+
+  /** What a task prints: each line goes to the node (and on to the driver) as it ends. */
+  private final class Lines extends OutputStream {
+    private final boolean err;
+    private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+
+    Lines(boolean err) {
+      this.err = err;
+    }
+
+    @Override
+    public synchronized void write(int b) {
+      if (b == '\n') {
+        emit();
+      } else {
+        line.write(b);
+      }
+    }
+
+    @Override
+    public synchronized void flush() {
+      if (line.size() > 0) {
+        emit();
+      }
+    }
+
+    private void emit() {
+      String text = line.toString(StandardCharsets.UTF_8);
+      line.reset();
+      link.output(
+          List.of(
+              LogLine.newBuilder()
+                  .setIsErr(err)
+                  .setText(text)
+                  .setSource(taskName)
+                  .setPid(pid)
+                  .build()));
+    }
+  }
+}

@@ -1,0 +1,112 @@
+package io.ray.runtime.worker;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import io.ray.engine.common.ClusterToken;
+import io.ray.engine.rpc.NodeManagerServiceGrpc;
+import io.ray.engine.rpc.NodeMessage;
+import io.ray.engine.rpc.WorkerChannelServiceGrpc;
+import io.ray.engine.rpc.WorkerHello;
+import io.ray.engine.rpc.WorkerMessage;
+import io.ray.engine.rpc.WorkerSetup;
+import io.ray.engine.worker.WorkerProcess;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+
+/**
+ * A Java worker process: a plain JVM (no CPython) that runs a job's Java tasks. It opens its
+ * channel to the node manager (gRPC), introduces itself, takes its setup (arena, job, code search
+ * path) and then runs the tasks the node sends, one at a time, on its main thread ({@link
+ * JavaTaskRunner}).
+ *
+ * <p>Threading: gRPC's thread only queues what the node sends; the main thread runs tasks; sends on
+ * the channel are serialized by {@link WorkerChannel}. The process exits when the node says so,
+ * when the channel closes, or when the node's process dies.
+ */
+public final class JavaWorkerMain {
+  private JavaWorkerMain() {}
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> a = WorkerProcess.flags(args);
+    WorkerProcess.dieWithNode(Long.parseLong(a.get("node-pid")));
+    int code = 0;
+    try {
+      run(a);
+    } catch (Throwable t) {
+      System.err.println("Java worker failed: " + t);
+      t.printStackTrace();
+      code = 1;
+    }
+    Runtime.getRuntime().halt(code);
+  }
+
+  private static void run(Map<String, String> a) throws Exception {
+    ClusterToken token = ClusterToken.fromEnvironment();
+    ManagedChannel channel =
+        NettyChannelBuilder.forTarget(a.get("node-manager"))
+            .usePlaintext()
+            .maxInboundMessageSize(Integer.MAX_VALUE)
+            .intercept(token.clientInterceptor())
+            .build();
+    LinkedBlockingQueue<NodeMessage> inbox = new LinkedBlockingQueue<>();
+    CompletableFuture<WorkerSetup> setup = new CompletableFuture<>();
+    NodeMessage end = NodeMessage.getDefaultInstance();
+    StreamObserver<WorkerMessage> out =
+        WorkerChannelServiceGrpc.newStub(channel)
+            .attach(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(NodeMessage m) {
+                    if (m.hasSetup()) {
+                      setup.complete(m.getSetup());
+                    } else {
+                      inbox.add(m);
+                    }
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    setup.completeExceptionally(t);
+                    inbox.add(end);
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    setup.completeExceptionally(new IllegalStateException("channel closed"));
+                    inbox.add(end);
+                  }
+                });
+    WorkerChannel link = new WorkerChannel(out);
+    ByteString workerId = ByteString.copyFrom(HexFormat.of().parseHex(a.get("worker-id")));
+    link.send(
+        WorkerMessage.newBuilder()
+            .setHello(
+                WorkerHello.newBuilder()
+                    .setWorkerId(workerId)
+                    .setPid((int) ProcessHandle.current().pid()))
+            .build());
+    JavaTaskRunner runner =
+        new JavaTaskRunner(
+            setup.get(), workerId, link, NodeManagerServiceGrpc.newBlockingStub(channel));
+    try {
+      while (true) {
+        NodeMessage m = inbox.take();
+        if (m == end || m.hasExit()) {
+          break;
+        }
+        if (m.hasExecute()) {
+          runner.run(m.getExecute());
+        }
+        // CancelTask: a Java task is not interrupted yet (it runs to its end).
+      }
+    } finally {
+      runner.close();
+      link.close();
+      channel.shutdownNow();
+    }
+  }
+}

@@ -1,0 +1,141 @@
+package io.ray.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ray.api.ObjectRef;
+import io.ray.api.Ray;
+import io.ray.api.WaitResult;
+import io.ray.api.exception.RayTaskException;
+import io.ray.api.exception.RayTimeoutException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Ray's Java API on the real engine: {@code Ray.init()} starts a head node process, Java tasks run
+ * in Java worker processes that load this class from the job's code search path (the test JVM's
+ * class path), values travel inline and through the shared-memory arena.
+ */
+class JavaDriverITCase {
+  static int square(int x) {
+    return x * x;
+  }
+
+  static String greet(String who, int times) {
+    return ("hello " + who + " ").repeat(times).trim();
+  }
+
+  static double[] doubled(double[] values) {
+    double[] out = new double[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = 2 * values[i];
+    }
+    return out;
+  }
+
+  static int sumOfSquares(int n) throws Exception {
+    // A task that submits tasks and reads their results (the worker's own runtime).
+    List<ObjectRef<Integer>> parts = new ArrayList<>();
+    for (int i = 1; i <= n; i++) {
+      parts.add(Ray.task(JavaDriverITCase::square, i).remote());
+    }
+    int total = 0;
+    for (int v : Ray.get(parts)) {
+      total += v;
+    }
+    return total;
+  }
+
+  static String fail(String message) {
+    throw new IllegalStateException(message);
+  }
+
+  static int sleepy(int ms) throws InterruptedException {
+    Thread.sleep(ms);
+    return ms;
+  }
+
+  static Map<String, List<Integer>> structured(int n) {
+    List<Integer> values = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      values.add(i);
+    }
+    return Map.of("values", values);
+  }
+
+  @BeforeAll
+  static void start() {
+    Ray.init();
+  }
+
+  @AfterAll
+  static void stop() {
+    Ray.shutdown();
+  }
+
+  @Test
+  void tasksRunInJavaWorkersAndValuesComeBack() {
+    assertEquals(49, Ray.task(JavaDriverITCase::square, 7).remote().get());
+    assertEquals("hello ray hello ray", Ray.task(JavaDriverITCase::greet, "ray", 2).remote().get());
+    List<ObjectRef<Integer>> refs = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      refs.add(Ray.task(JavaDriverITCase::square, i).remote());
+    }
+    List<Integer> squares = Ray.get(refs);
+    for (int i = 0; i < 10; i++) {
+      assertEquals(i * i, squares.get(i));
+    }
+    assertEquals(
+        Map.of("values", List.of(0, 1, 2)),
+        Ray.task(JavaDriverITCase::structured, 3).remote().get());
+    assertEquals(385, Ray.task(JavaDriverITCase::sumOfSquares, 10).remote().get());
+  }
+
+  @Test
+  void putGetAndLargeArraysThroughSharedMemory() {
+    assertEquals("a value", Ray.put("a value").get());
+    double[] big = new double[2_000_000]; // 16 MB: stored in the arena, not inline
+    for (int i = 0; i < big.length; i++) {
+      big[i] = i * 0.5;
+    }
+    ObjectRef<double[]> ref = Ray.put(big);
+    assertArrayEquals(big, ref.get());
+    // As an argument by reference and as a large return value.
+    double[] back = Ray.task(JavaDriverITCase::doubled, ref).remote().get();
+    assertEquals(big.length, back.length);
+    assertEquals(2 * big[12345], back[12345]);
+    // A large argument passed by value is put first.
+    assertEquals(2 * big[7], Ray.task(JavaDriverITCase::doubled, big).remote().get()[7]);
+  }
+
+  @Test
+  void waitAndGetWithTimeouts() {
+    ObjectRef<Integer> slow = Ray.task(JavaDriverITCase::sleepy, 3000).remote();
+    ObjectRef<Integer> fast = Ray.task(JavaDriverITCase::square, 3).remote();
+    assertEquals(9, fast.get());
+    WaitResult<Integer> result = Ray.wait(List.of(slow, fast), 1, 2000);
+    assertEquals(List.of(fast), result.getReady());
+    assertEquals(List.of(slow), result.getUnready());
+    assertThrows(RayTimeoutException.class, () -> Ray.get(slow, 100));
+    assertEquals(3000, slow.get());
+  }
+
+  @Test
+  void aTaskExceptionReachesTheCallerWithItsTypeAndMessage() {
+    RayTaskException e =
+        assertThrows(
+            RayTaskException.class, () -> Ray.task(JavaDriverITCase::fail, "boom").remote().get());
+    assertTrue(e.getMessage().contains("java.lang.IllegalStateException: boom"), e.getMessage());
+    assertTrue(e.getMessage().contains("JavaDriverITCase.fail"), e.getMessage());
+    // The worker survives it.
+    assertEquals(4, Ray.task(JavaDriverITCase::square, 2).remote().get());
+    assertFalse(Ray.getRuntimeContext().getCurrentJobId().isNil());
+  }
+}
