@@ -40,7 +40,6 @@ final class DriverRuntime extends JavaRuntime {
   private final StreamObserver<DriverMessage> session;
   private final CompletableFuture<Void> sessionEnded;
   private final EmbeddedNode embedded;
-  private final ByteString nodeId;
   private boolean stopped;
 
   private DriverRuntime(
@@ -50,14 +49,14 @@ final class DriverRuntime extends JavaRuntime {
       StreamObserver<DriverMessage> session,
       CompletableFuture<Void> sessionEnded,
       EmbeddedNode embedded,
-      ByteString nodeId) {
-    super(core);
+      ByteString nodeId,
+      String namespace) {
+    super(core, nodeId, namespace, ControlServiceGrpc.newBlockingStub(controlChannel));
     this.nodeChannel = nodeChannel;
     this.controlChannel = controlChannel;
     this.session = session;
     this.sessionEnded = sessionEnded;
     this.embedded = embedded;
-    this.nodeId = nodeId;
   }
 
   static DriverRuntime connect(DriverConfig config) {
@@ -142,8 +141,10 @@ final class DriverRuntime extends JavaRuntime {
               new ArenaView(w.getArenaPath()),
               ops -> session.onNext(DriverMessage.newBuilder().setOps(ops).build()));
       printLogs(controlChannel, jobId, w.getNodeIp());
+      String namespace =
+          config.namespace().isEmpty() ? "anonymous-" + Ids.hex(jobId) : config.namespace();
       return new DriverRuntime(
-          core, nodeChannel, controlChannel, session, ended, embedded, w.getNodeId());
+          core, nodeChannel, controlChannel, session, ended, embedded, w.getNodeId(), namespace);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while connecting to Ray", e);
@@ -214,7 +215,7 @@ final class DriverRuntime extends JavaRuntime {
 
   @Override
   public RuntimeContext getRuntimeContext() {
-    return new RuntimeContextImpl(core.jobId, nodeId, ByteString.EMPTY);
+    return new RuntimeContextImpl(core.jobId, nodeId, ByteString.EMPTY, namespace);
   }
 
   @Override

@@ -14,6 +14,7 @@ import io.ray.api.options.ActorCreationOptions;
 import io.ray.api.options.CallOptions;
 import io.ray.api.runtime.RayRuntime;
 import io.ray.engine.common.Ids;
+import io.ray.engine.rpc.ControlServiceGrpc;
 import io.ray.engine.rpc.FunctionDescriptor;
 import io.ray.engine.rpc.InlineObject;
 import io.ray.engine.rpc.ObjectFormat;
@@ -34,9 +35,23 @@ abstract class JavaRuntime implements RayRuntime {
   private static final int DEFAULT_MAX_RETRIES = 3;
 
   protected final ClientCore core;
+  protected final ByteString nodeId;
+  protected final String namespace;
+  private final ControlServiceGrpc.ControlServiceBlockingStub control;
 
-  JavaRuntime(ClientCore core) {
+  /**
+   * @param namespace the job's namespace for actor names
+   * @param control the control service (named actors)
+   */
+  JavaRuntime(
+      ClientCore core,
+      ByteString nodeId,
+      String namespace,
+      ControlServiceGrpc.ControlServiceBlockingStub control) {
     this.core = core;
+    this.nodeId = nodeId;
+    this.namespace = namespace;
+    this.control = control;
   }
 
   /** The task whose code runs now (a worker's current task); empty for a driver. */
@@ -112,13 +127,18 @@ abstract class JavaRuntime implements RayRuntime {
                     ? o.name()
                     : simpleName(fd.getClassName()) + "." + fd.getFunctionName())
             .setParentTaskId(parentTaskId());
-    for (Object arg : args == null ? new Object[0] : args) {
-      spec.addArgs(argument(arg, keepAlive));
-    }
+    addArguments(spec, args, keepAlive);
     ObjectRef<?> ref = core.submit(spec.build());
     // The puts made for large arguments stay ours until the submission is on the stream.
     Reference.reachabilityFence(keepAlive);
     return ref;
+  }
+
+  /** The task's arguments: refs by reference, small values inline, large ones put first. */
+  void addArguments(TaskSpec.Builder spec, Object[] args, List<ObjectRefImpl<?>> keepAlive) {
+    for (Object arg : args == null ? new Object[0] : args) {
+      spec.addArgs(argument(arg, keepAlive));
+    }
   }
 
   private TaskArg argument(Object arg, List<ObjectRefImpl<?>> keepAlive) {
@@ -142,7 +162,7 @@ abstract class JavaRuntime implements RayRuntime {
     return TaskArg.newBuilder().setObjectId(put.id()).build();
   }
 
-  private static String simpleName(String className) {
+  static String simpleName(String className) {
     return className.substring(className.lastIndexOf('.') + 1);
   }
 
@@ -167,20 +187,8 @@ abstract class JavaRuntime implements RayRuntime {
 
   @Override
   public BaseActorHandle createActor(
-      RayFunc actorFactoryFunc, Object[] args, ActorCreationOptions options) {
-    throw notYet("Java actors (Ray.actor)");
-  }
-
-  @Override
-  public BaseActorHandle createActor(
       PyActorClass pyActorClass, Object[] args, ActorCreationOptions options) {
     throw notYet("Python actors from Java (PyActorClass)");
-  }
-
-  @Override
-  public ObjectRef callActor(
-      ActorHandle<?> actor, RayFunc func, Object[] args, CallOptions options) {
-    throw notYet("Java actors (ActorHandle.task)");
   }
 
   @Override
@@ -190,18 +198,39 @@ abstract class JavaRuntime implements RayRuntime {
   }
 
   @Override
+  public BaseActorHandle createActor(
+      RayFunc actorFactoryFunc, Object[] args, ActorCreationOptions options) {
+    return actors().create(actorFactoryFunc, args, options);
+  }
+
+  @Override
+  public ObjectRef callActor(
+      ActorHandle<?> actor, RayFunc func, Object[] args, CallOptions options) {
+    return actors().call(actor, func, args, options);
+  }
+
+  @Override
   public <T extends BaseActorHandle> Optional<T> getActor(String name, String namespace) {
-    throw notYet("Named actors (Ray.getActor)");
+    return actors().get(name, namespace);
   }
 
   @Override
   public void killActor(BaseActorHandle actor, boolean noRestart) {
-    throw notYet("Killing actors (BaseActorHandle.kill)");
+    actors().kill(actor, noRestart);
   }
 
   @Override
   public void exitActor() {
-    throw notYet("Ray.exitActor");
+    throw new IllegalStateException("Ray.exitActor() can only be called inside an actor");
+  }
+
+  private JavaActors actors;
+
+  private synchronized JavaActors actors() {
+    if (actors == null) {
+      actors = new JavaActors(this, control);
+    }
+    return actors;
   }
 
   /** A task's options as this runtime uses them. */

@@ -17,11 +17,13 @@ final class RuntimeContextImpl implements RuntimeContext {
   private final ByteString jobId;
   private final ByteString nodeId;
   private final ByteString taskId;
+  private final String namespace;
 
-  RuntimeContextImpl(ByteString jobId, ByteString nodeId, ByteString taskId) {
+  RuntimeContextImpl(ByteString jobId, ByteString nodeId, ByteString taskId, String namespace) {
     this.jobId = jobId;
     this.nodeId = nodeId;
     this.taskId = taskId;
+    this.namespace = namespace;
   }
 
   private static UnsupportedOperationException notYet(String what) {
@@ -81,7 +83,7 @@ final class RuntimeContextImpl implements RuntimeContext {
 
   @Override
   public String getNamespace() {
-    throw notYet("getNamespace");
+    return namespace;
   }
 
   @Override

@@ -6,14 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ray.api.ActorHandle;
 import io.ray.api.ObjectRef;
 import io.ray.api.Ray;
 import io.ray.api.WaitResult;
+import io.ray.api.exception.RayActorException;
 import io.ray.api.exception.RayTaskException;
 import io.ray.api.exception.RayTimeoutException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -68,6 +71,38 @@ class JavaDriverITCase {
       values.add(i);
     }
     return Map.of("values", values);
+  }
+
+  /** An actor: its state lives in its worker between calls. */
+  public static class Counter {
+    private int value;
+
+    public Counter(int start) {
+      value = start;
+    }
+
+    public int increment(int by) {
+      value += by;
+      return value;
+    }
+
+    public int get() {
+      return value;
+    }
+
+    public String fail() {
+      throw new IllegalArgumentException("bad call");
+    }
+
+    public int quit() {
+      Ray.exitActor();
+      return -1;
+    }
+
+    public long sleepThenTime(int ms) throws InterruptedException {
+      Thread.sleep(ms);
+      return System.nanoTime();
+    }
   }
 
   @BeforeAll
@@ -137,5 +172,54 @@ class JavaDriverITCase {
     // The worker survives it.
     assertEquals(4, Ray.task(JavaDriverITCase::square, 2).remote().get());
     assertFalse(Ray.getRuntimeContext().getCurrentJobId().isNil());
+  }
+
+  @Test
+  void actorsKeepStateRunCallsInOrderAndSurviveTheirExceptions() {
+    ActorHandle<Counter> counter = Ray.actor(Counter::new, 10).remote();
+    List<ObjectRef<Integer>> refs = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      refs.add(counter.task(Counter::increment, 1).remote());
+    }
+    assertEquals(List.of(11, 12, 13, 14, 15), Ray.get(refs));
+    RayTaskException e =
+        assertThrows(RayTaskException.class, () -> counter.task(Counter::fail).remote().get());
+    assertTrue(e.getMessage().contains("IllegalArgumentException: bad call"), e.getMessage());
+    assertEquals(15, counter.task(Counter::get).remote().get());
+  }
+
+  @Test
+  void namedActorsAreFoundByNameAndKilledOrExited() {
+    ActorHandle<Counter> named = Ray.actor(Counter::new, 0).setName("java-counter").remote();
+    assertEquals(1, named.task(Counter::increment, 1).remote().get());
+    Optional<ActorHandle<Counter>> found = Ray.getActor("java-counter");
+    assertTrue(found.isPresent());
+    assertEquals(3, found.get().task(Counter::increment, 2).remote().get());
+    assertEquals(named.getId(), found.get().getId());
+    assertFalse(Ray.getActor("no-such-actor").isPresent());
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Ray.actor(Counter::new, 0).setName("java-counter").remote());
+    named.kill();
+    assertThrows(RayActorException.class, () -> named.task(Counter::get).remote().get(30_000));
+
+    ActorHandle<Counter> leaving = Ray.actor(Counter::new, 0).remote();
+    assertEquals(0, leaving.task(Counter::get).remote().get());
+    leaving.task(Counter::quit).remote();
+    assertThrows(RayActorException.class, () -> leaving.task(Counter::get).remote().get(30_000));
+  }
+
+  @Test
+  void anActorWithMaxConcurrencyRunsCallsAtOnce() {
+    ActorHandle<Counter> actor = Ray.actor(Counter::new, 0).setMaxConcurrency(2).remote();
+    assertEquals(0, actor.task(Counter::get).remote().get());
+    long start = System.nanoTime();
+    List<ObjectRef<Long>> both =
+        List.of(
+            actor.task(Counter::sleepThenTime, 1000).remote(),
+            actor.task(Counter::sleepThenTime, 1000).remote());
+    Ray.get(both);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    assertTrue(seconds < 1.9, "two 1 s calls took " + seconds + " s: they did not overlap");
   }
 }

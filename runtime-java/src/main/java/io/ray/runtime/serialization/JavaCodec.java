@@ -32,6 +32,8 @@ public final class JavaCodec {
     // Classes without a no-argument constructor are built without calling one.
     kryo.setInstantiatorStrategy(new DefaultInstantiatorStrategy(new StdInstantiatorStrategy()));
     kryo.addDefaultSerializer(ObjectRef.class, new RefusedRef());
+    kryo.addDefaultSerializer(
+        io.ray.runtime.ActorHandleImpl.class, new io.ray.runtime.ActorHandleImpl.KryoSerializer());
     return kryo;
   }
 

@@ -2,7 +2,9 @@ package io.ray.runtime.worker;
 
 import com.google.protobuf.ByteString;
 import io.ray.api.Ray;
+import io.ray.api.exception.RayIntentionalSystemExitException;
 import io.ray.engine.common.Ids;
+import io.ray.engine.rpc.ControlServiceGrpc.ControlServiceBlockingStub;
 import io.ray.engine.rpc.InlineObject;
 import io.ray.engine.rpc.LogLine;
 import io.ray.engine.rpc.NodeManagerServiceGrpc.NodeManagerServiceBlockingStub;
@@ -49,13 +51,20 @@ final class JavaTaskRunner implements AutoCloseable {
   private final ClassLoader loader;
   private final int pid = (int) ProcessHandle.current().pid();
   private final String nodeIp;
-  private volatile String taskName = "";
+  private final WorkerRuntime runtime;
+  private final ThreadLocal<String> taskName = ThreadLocal.withInitial(() -> "");
+
+  /** The actor this worker hosts (built by its creation task); null for a task worker. */
+  private volatile Object actor;
+
+  private volatile int maxConcurrency = 1;
 
   JavaTaskRunner(
       WorkerSetup setup,
       ByteString workerId,
       WorkerChannel link,
-      NodeManagerServiceBlockingStub node) {
+      NodeManagerServiceBlockingStub node,
+      ControlServiceBlockingStub control) {
     this.link = link;
     this.nodeIp = setup.getNodeIp();
     this.loader = codeSearchPath(setup.getJobConfig().getCodeSearchPathList());
@@ -70,7 +79,8 @@ final class JavaTaskRunner implements AutoCloseable {
             node,
             new ArenaView(setup.getArenaPath()),
             link::changes);
-    RuntimeHolder.setWorkerRuntime(new WorkerRuntime(core, setup));
+    this.runtime = new WorkerRuntime(core, setup, control);
+    RuntimeHolder.setWorkerRuntime(runtime);
     Ray.init();
     System.setOut(new PrintStream(new Lines(false), true, StandardCharsets.UTF_8));
     System.setErr(new PrintStream(new Lines(true), true, StandardCharsets.UTF_8));
@@ -88,8 +98,14 @@ final class JavaTaskRunner implements AutoCloseable {
     return new URLClassLoader(urls.toArray(URL[]::new), JavaTaskRunner.class.getClassLoader());
   }
 
+  /** Method calls an actor runs at once (1 until an actor with more was created here). */
+  int maxConcurrency() {
+    return maxConcurrency;
+  }
+
   void run(TaskSpec spec) {
-    taskName = spec.getName();
+    taskName.set(spec.getName());
+    runtime.setCurrentTask(spec.getTaskId());
     ByteString returnId = Ids.returnId(spec.getTaskId(), 1);
     TaskFinished.Builder finished = TaskFinished.newBuilder().setTaskId(spec.getTaskId());
     try {
@@ -97,16 +113,23 @@ final class JavaTaskRunner implements AutoCloseable {
       finished.addReturns(store(returnId, core.codec().serialize(result), ObjectFormat.JAVA_VALUE));
     } catch (Throwable t) {
       Throwable cause = t instanceof InvocationTargetException ite ? ite.getCause() : t;
-      JavaError error = JavaError.of(cause, spec.getName(), pid, nodeIp);
-      finished
-          .setApplicationError(true)
-          .setErrorText(error.describe())
-          .setExceptionRetryable(spec.getRetryExceptions())
-          .addReturns(store(returnId, core.codec().serialize(error), ObjectFormat.JAVA_ERROR));
+      if (cause instanceof RayIntentionalSystemExitException && spec.hasActorTask()) {
+        // Ray.exitActor(): the node ends the actor without restarting it.
+        finished
+            .setActorExit(true)
+            .addReturns(store(returnId, core.codec().serialize(null), ObjectFormat.JAVA_VALUE));
+      } else {
+        JavaError error = JavaError.of(cause, spec.getName(), pid, nodeIp);
+        finished
+            .setApplicationError(true)
+            .setErrorText(error.describe())
+            .setExceptionRetryable(spec.getRetryExceptions())
+            .addReturns(store(returnId, core.codec().serialize(error), ObjectFormat.JAVA_ERROR));
+      }
     } finally {
       System.out.flush();
       System.err.flush();
-      taskName = "";
+      taskName.set("");
     }
     link.finished(finished.build());
   }
@@ -114,24 +137,39 @@ final class JavaTaskRunner implements AutoCloseable {
   private Object call(TaskSpec spec) throws Exception {
     Executable fn = JavaFunctions.load(spec.getFunction(), loader);
     Object[] args = arguments(spec);
+    String what = spec.getFunction().getClassName() + "." + spec.getFunction().getFunctionName();
     if (args.length != fn.getParameterCount()) {
       throw new IllegalArgumentException(
-          spec.getFunction().getClassName()
-              + "."
-              + spec.getFunction().getFunctionName()
-              + " takes "
-              + fn.getParameterCount()
-              + " arguments, got "
-              + args.length);
+          what + " takes " + fn.getParameterCount() + " arguments, got " + args.length);
     }
-    if (fn instanceof Method m) {
-      if (!Modifier.isStatic(m.getModifiers())) {
-        throw new IllegalArgumentException(
-            "Method " + m + " is not static: call it on an actor, or make it static");
+    if (fn instanceof Constructor<?> c) {
+      Object instance = c.newInstance(args);
+      return created(spec, instance);
+    }
+    Method m = (Method) fn;
+    boolean isStatic = Modifier.isStatic(m.getModifiers());
+    if (spec.hasActorTask()) {
+      if (actor == null) {
+        throw new IllegalStateException("this worker hosts no actor for the call " + what);
       }
-      return m.invoke(null, args);
+      return m.invoke(isStatic ? null : actor, args);
     }
-    return ((Constructor<?>) fn).newInstance(args);
+    if (!isStatic) {
+      throw new IllegalArgumentException(
+          "Method " + what + " is not static: call it on an actor, or make it static");
+    }
+    Object result = m.invoke(null, args);
+    // A static factory may create an actor, too (Ray.actor(Factory::make)).
+    return spec.hasActorCreation() ? created(spec, result) : result;
+  }
+
+  private Object created(TaskSpec spec, Object instance) {
+    if (!spec.hasActorCreation()) {
+      return instance; // a task that builds a value with a constructor reference
+    }
+    actor = instance;
+    maxConcurrency = Math.max(1, spec.getActorCreation().getMaxConcurrency());
+    return null;
   }
 
   private Object[] arguments(TaskSpec spec) {
@@ -213,7 +251,7 @@ final class JavaTaskRunner implements AutoCloseable {
               LogLine.newBuilder()
                   .setIsErr(err)
                   .setText(text)
-                  .setSource(taskName)
+                  .setSource(taskName.get())
                   .setPid(pid)
                   .build()));
     }

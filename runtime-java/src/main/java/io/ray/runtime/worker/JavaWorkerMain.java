@@ -5,6 +5,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.ray.engine.common.ClusterToken;
+import io.ray.engine.rpc.ControlServiceGrpc;
 import io.ray.engine.rpc.NodeManagerServiceGrpc;
 import io.ray.engine.rpc.NodeMessage;
 import io.ray.engine.rpc.WorkerChannelServiceGrpc;
@@ -15,6 +16,8 @@ import io.ray.engine.worker.WorkerProcess;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 
 /**
@@ -89,9 +92,23 @@ public final class JavaWorkerMain {
                     .setWorkerId(workerId)
                     .setPid((int) ProcessHandle.current().pid()))
             .build());
+    WorkerSetup ready = setup.get();
+    ManagedChannel control =
+        ready.getControlAddress().equals(a.get("node-manager"))
+            ? channel
+            : NettyChannelBuilder.forTarget(ready.getControlAddress())
+                .usePlaintext()
+                .intercept(token.clientInterceptor())
+                .build();
     JavaTaskRunner runner =
         new JavaTaskRunner(
-            setup.get(), workerId, link, NodeManagerServiceGrpc.newBlockingStub(channel));
+            ready,
+            workerId,
+            link,
+            NodeManagerServiceGrpc.newBlockingStub(channel),
+            ControlServiceGrpc.newBlockingStub(control));
+    // An actor created with maxConcurrency > 1 runs that many calls at once, on these threads.
+    ExecutorService calls = null;
     try {
       while (true) {
         NodeMessage m = inbox.take();
@@ -99,11 +116,21 @@ public final class JavaWorkerMain {
           break;
         }
         if (m.hasExecute()) {
-          runner.run(m.getExecute());
+          if (runner.maxConcurrency() > 1 && m.getExecute().hasActorTask()) {
+            if (calls == null) {
+              calls = Executors.newFixedThreadPool(runner.maxConcurrency());
+            }
+            calls.execute(() -> runner.run(m.getExecute()));
+          } else {
+            runner.run(m.getExecute());
+          }
         }
         // CancelTask: a Java task is not interrupted yet (it runs to its end).
       }
     } finally {
+      if (calls != null) {
+        calls.shutdownNow();
+      }
       runner.close();
       link.close();
       channel.shutdownNow();

@@ -1,0 +1,210 @@
+package io.ray.runtime;
+
+import com.google.protobuf.ByteString;
+import io.ray.api.ActorHandle;
+import io.ray.api.BaseActorHandle;
+import io.ray.api.ObjectRef;
+import io.ray.api.function.RayFunc;
+import io.ray.api.options.ActorCreationOptions;
+import io.ray.api.options.ActorLifetime;
+import io.ray.api.options.CallOptions;
+import io.ray.engine.common.Ids;
+import io.ray.engine.rpc.ActorCreationSpec;
+import io.ray.engine.rpc.ActorInfo;
+import io.ray.engine.rpc.ActorTaskSpec;
+import io.ray.engine.rpc.ClientAction;
+import io.ray.engine.rpc.ControlServiceGrpc.ControlServiceBlockingStub;
+import io.ray.engine.rpc.FunctionDescriptor;
+import io.ray.engine.rpc.GetNamedActorReply;
+import io.ray.engine.rpc.GetNamedActorRequest;
+import io.ray.engine.rpc.KillActor;
+import io.ray.engine.rpc.RegisterActorReply;
+import io.ray.engine.rpc.RegisterActorRequest;
+import io.ray.engine.rpc.TaskSpec;
+import java.lang.ref.Reference;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Java actors from a Java process: creation (the creation task runs the constructor in a Java
+ * worker that then belongs to the actor), method calls (through the node, in order per caller),
+ * names (registered with the control service, found by {@code Ray.getActor}) and kills.
+ * Thread-safe.
+ */
+final class JavaActors {
+  /** Marks a Java handle in the control service's actor table (Python's are pickles). */
+  private static final byte[] HANDLE_MAGIC = "JAVA".getBytes(StandardCharsets.US_ASCII);
+
+  private final JavaRuntime runtime;
+  private final ClientCore core;
+  private final ControlServiceBlockingStub control;
+
+  JavaActors(JavaRuntime runtime, ControlServiceBlockingStub control) {
+    this.runtime = runtime;
+    this.core = runtime.core;
+    this.control = control;
+  }
+
+  ActorHandleImpl<?> create(RayFunc factory, Object[] args, ActorCreationOptions options) {
+    FunctionDescriptor fd = JavaFunctions.describe(factory);
+    ActorCreationOptions o = options == null ? new ActorCreationOptions.Builder().build() : options;
+    refuse(o.getGroup() != null, "setPlacementGroup");
+    refuse(!o.getJvmOptions().isEmpty(), "setJvmOptions");
+    refuse(!o.getConcurrencyGroups().isEmpty(), "setConcurrencyGroups");
+    refuse(o.getRuntimeEnv() != null, "setRuntimeEnv");
+    refuse(o.getMaxPendingCalls() != -1, "setMaxPendingCalls");
+    refuse(o.isAsync(), "setAsync");
+    if (o.getMaxConcurrency() < 1) {
+      throw new IllegalArgumentException(
+          "maxConcurrency must be at least 1, got " + o.getMaxConcurrency());
+    }
+    String className = JavaRuntime.simpleName(fd.getClassName());
+    ByteString actorId = Ids.random(12).concat(core.jobId);
+    ByteString taskId = Ids.newTaskId(core.jobId);
+    ByteString lifetimeId = Ids.returnId(taskId, 1);
+    String name = o.getName() == null ? "" : o.getName();
+    String namespace = o.getNamespace() == null ? runtime.namespace : o.getNamespace();
+    boolean detached = o.getLifetime() == ActorLifetime.DETACHED;
+    ActorHandleImpl<?> handle =
+        new ActorHandleImpl<>(
+            actorId, className, lifetimeId, runtime.nodeId, o.getMaxTaskRetries(), null);
+    if (!name.isEmpty()) {
+      register(handle, name, namespace, detached);
+    }
+    // Placed with one CPU (unless given), held while alive without it, as Ray's actors.
+    Map<String, Double> lifetimeResources = new LinkedHashMap<>(o.getResources());
+    Map<String, Double> placement = new LinkedHashMap<>(lifetimeResources);
+    placement.putIfAbsent("CPU", 1.0);
+    TaskSpec.Builder spec =
+        TaskSpec.newBuilder()
+            .setTaskId(taskId)
+            .setJobId(core.jobId)
+            .setCallerId(core.clientId)
+            .setFunction(fd)
+            .setNumReturns(1)
+            .setMaxRetries(0)
+            .setName(className + ".<init>")
+            .putAllResources(placement)
+            .setActorCreation(
+                ActorCreationSpec.newBuilder()
+                    .setActorId(actorId)
+                    .setMaxRestarts(o.getMaxRestarts())
+                    .setMaxTaskRetries(o.getMaxTaskRetries())
+                    .setMaxConcurrency(o.getMaxConcurrency())
+                    .setDetached(detached)
+                    .setName(name)
+                    .setRayNamespace(name.isEmpty() ? "" : namespace)
+                    .setClassName(className)
+                    .putAllLifetimeResources(lifetimeResources));
+    List<ObjectRefImpl<?>> keepAlive = new ArrayList<>();
+    runtime.addArguments(spec, args, keepAlive);
+    // The creation's return is the actor's lifetime object; the creator's handle holds it.
+    ObjectRefImpl<?> lifetime = core.submit(spec.build());
+    Reference.reachabilityFence(keepAlive);
+    return new ActorHandleImpl<>(
+        actorId, className, lifetimeId, runtime.nodeId, o.getMaxTaskRetries(), lifetime);
+  }
+
+  private void register(
+      ActorHandleImpl<?> handle, String name, String namespace, boolean detached) {
+    byte[] state = core.codec().serialize(handle);
+    byte[] bytes = Arrays.copyOf(HANDLE_MAGIC, HANDLE_MAGIC.length + state.length);
+    System.arraycopy(state, 0, bytes, HANDLE_MAGIC.length, state.length);
+    RegisterActorReply reply =
+        control.registerActor(
+            RegisterActorRequest.newBuilder()
+                .setActor(
+                    ActorInfo.newBuilder()
+                        .setActorId(handle.actorId)
+                        .setJobId(core.jobId)
+                        .setName(name)
+                        .setRayNamespace(namespace)
+                        .setOwnerId(core.clientId)
+                        .setClassName(handle.className)
+                        .setDetached(detached)
+                        .setHandle(ByteString.copyFrom(bytes)))
+                .build());
+    if (!reply.getRegistered()) {
+      throw new IllegalArgumentException(
+          "The name " + name + " (namespace=" + namespace + ") is already taken by another actor");
+    }
+  }
+
+  ObjectRef<?> call(ActorHandle<?> actor, RayFunc func, Object[] args, CallOptions options) {
+    if (!(actor instanceof ActorHandleImpl<?> h)) {
+      throw new IllegalArgumentException("not an actor handle of this runtime: " + actor);
+    }
+    FunctionDescriptor fd = JavaFunctions.describe(func);
+    JavaRuntime.TaskOptions o = JavaRuntime.TaskOptions.of(options);
+    ByteString taskId = Ids.newTaskId(core.jobId);
+    TaskSpec.Builder spec =
+        TaskSpec.newBuilder()
+            .setTaskId(taskId)
+            .setJobId(core.jobId)
+            .setCallerId(core.clientId)
+            .setFunction(fd)
+            .setNumReturns(1)
+            .setMaxRetries(h.maxTaskRetries)
+            .setName(o.name() != null ? o.name() : h.className + "." + fd.getFunctionName())
+            .setParentTaskId(runtime.parentTaskId())
+            .setActorTask(
+                ActorTaskSpec.newBuilder()
+                    .setActorId(h.actorId)
+                    .setMethodName(fd.getFunctionName())
+                    .setLifetimeObjectId(h.lifetimeId)
+                    .setHomeNodeId(h.homeNodeId));
+    List<ObjectRefImpl<?>> keepAlive = new ArrayList<>();
+    runtime.addArguments(spec, args, keepAlive);
+    ObjectRef<?> ref = core.submit(spec.build());
+    Reference.reachabilityFence(keepAlive);
+    Reference.reachabilityFence(h);
+    return ref;
+  }
+
+  @SuppressWarnings("unchecked")
+  <T extends BaseActorHandle> Optional<T> get(String name, String namespace) {
+    GetNamedActorReply reply =
+        control.getNamedActor(
+            GetNamedActorRequest.newBuilder()
+                .setName(name)
+                .setRayNamespace(namespace == null ? runtime.namespace : namespace)
+                .build());
+    if (!reply.getFound()) {
+      return Optional.empty();
+    }
+    byte[] bytes = reply.getActor().getHandle().toByteArray();
+    if (bytes.length < HANDLE_MAGIC.length
+        || !Arrays.equals(Arrays.copyOf(bytes, HANDLE_MAGIC.length), HANDLE_MAGIC)) {
+      throw new io.ray.api.exception.CrossLanguageException(
+          "The actor named "
+              + name
+              + " is a Python actor: handles to Python actors from Java are not supported by this"
+              + " Ray (Ray on the JVM) yet");
+    }
+    Object handle =
+        core.codec().deserialize(Arrays.copyOfRange(bytes, HANDLE_MAGIC.length, bytes.length));
+    return Optional.of((T) handle);
+  }
+
+  void kill(BaseActorHandle actor, boolean noRestart) {
+    if (!(actor instanceof ActorHandleImpl<?> h)) {
+      throw new IllegalArgumentException("not an actor handle of this runtime: " + actor);
+    }
+    core.action(
+        ClientAction.newBuilder()
+            .setKillActor(KillActor.newBuilder().setActorId(h.actorId).setNoRestart(noRestart))
+            .build());
+  }
+
+  private static void refuse(boolean given, String option) {
+    if (given) {
+      throw new UnsupportedOperationException(
+          "The actor option " + option + " is not supported by this Ray (Ray on the JVM) yet");
+    }
+  }
+}
