@@ -19,14 +19,14 @@ NUMPY_VERSION := 2.1.3
 PROTO_DIR := runtime-java/src/main/proto
 PROTOS := $(wildcard $(PROTO_DIR)/ray/rpc/*.proto)
 STUBS := $(patsubst $(PROTO_DIR)/%.proto,python-client/%_pb2.py,$(PROTOS))
-JAVA_SOURCES := $(shell find runtime-java/src/main shared-memory/src/main ray-api/src/main -type f 2>/dev/null) pom.xml runtime-java/pom.xml shared-memory/pom.xml ray-api/pom.xml .mvn/jvm.config
+JAVA_SOURCES := $(shell find runtime-java/src/main shared-memory/src/main ray-api/src/main examples-java/src/main -type f 2>/dev/null) pom.xml runtime-java/pom.xml shared-memory/pom.xml ray-api/pom.xml examples-java/pom.xml .mvn/jvm.config
 ENGINE_JAR := runtime-java/target/lib/ray-runtime-java.jar
 BUNDLED_JAR := python-client/ray/_jars/ray-runtime-java.jar
 # A real S3 endpoint for the Ray Data tests (they start it themselves; see tests/s3.py).
 S3PROXY_VERSION := 2.6.0
 S3PROXY_JAR := target/s3proxy/s3proxy-$(S3PROXY_VERSION)-jar-with-dependencies.jar
 
-.PHONY: build run test test-java test-python bench bench-ray lint format clean
+.PHONY: build run run-java test test-java test-python bench bench-ray lint format clean
 
 build: $(VENV)/.client-installed $(STUBS) $(BUNDLED_JAR) $(S3PROXY_JAR)
 
@@ -75,6 +75,10 @@ $(BUNDLED_JAR): $(ENGINE_JAR) $(VENV)/.client-installed
 # --- Entry points ----------------------------------------------------------------------------
 run: build
 	$(PY) examples-py/image_pipeline.py
+
+# Ray's Java quick start (examples-java) on an embedded local cluster.
+run-java: build
+	$(JAVA_HOME)/bin/java @python-client/ray/_jars/jvm.options -cp "examples-java/target/classes:python-client/ray/_jars/*" io.ray.examples.QuickStart
 
 test: build lint test-java test-python
 

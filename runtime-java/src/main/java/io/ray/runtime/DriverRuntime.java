@@ -71,8 +71,8 @@ final class DriverRuntime extends JavaRuntime {
       control = embedded.controlAddress();
       nodeManager = embedded.nodeManagerAddress();
     } else {
-      token = ClusterToken.fromEnvironment();
       control = config.address();
+      token = findToken(control);
       nodeManager = null;
     }
     ManagedChannel controlChannel = channel(control, token);
@@ -156,6 +156,39 @@ final class DriverRuntime extends JavaRuntime {
       throw new IllegalStateException(
           "Could not connect to the Ray cluster at " + control + ": " + e, e);
     }
+  }
+
+  /**
+   * The token to present to the cluster at {@code address}, as a Python driver finds it:
+   * RAY_AUTH_TOKEN, else the one a cluster started on this machine left for that address, else the
+   * one {@code ray start} left; none with RAY_AUTH_MODE=disabled.
+   */
+  private static ClusterToken findToken(String address) {
+    String mode = System.getenv("RAY_AUTH_MODE");
+    if (mode != null && mode.trim().equalsIgnoreCase("disabled")) {
+      return ClusterToken.of(null);
+    }
+    String env = System.getenv("RAY_AUTH_TOKEN");
+    if (env != null && !env.isBlank()) {
+      return ClusterToken.of(env.trim());
+    }
+    java.nio.file.Path root =
+        java.nio.file.Path.of(System.getenv().getOrDefault("RAY_TMPDIR", "/tmp/ray"));
+    for (java.nio.file.Path p :
+        new java.nio.file.Path[] {
+          root.resolve("auth_tokens").resolve(address.replace(":", "_").replace("/", "_")),
+          root.resolve("ray_auth_token")
+        }) {
+      try {
+        String found = java.nio.file.Files.readString(p).trim();
+        if (!found.isEmpty()) {
+          return ClusterToken.of(found);
+        }
+      } catch (java.io.IOException e) {
+        // Not there: try the next place.
+      }
+    }
+    return ClusterToken.of(null);
   }
 
   private static ManagedChannel channel(String address, ClusterToken token) {

@@ -81,12 +81,8 @@ final class JavaActors {
     Map<String, Double> placement = new LinkedHashMap<>(lifetimeResources);
     placement.putIfAbsent("CPU", 1.0);
     TaskSpec.Builder spec =
-        TaskSpec.newBuilder()
-            .setTaskId(taskId)
-            .setJobId(core.jobId)
-            .setCallerId(core.clientId)
-            .setFunction(fd)
-            .setNumReturns(1)
+        runtime
+            .newSpec(taskId, fd)
             .setMaxRetries(0)
             .setName(className + ".<init>")
             .putAllResources(placement)
@@ -143,12 +139,8 @@ final class JavaActors {
     JavaRuntime.TaskOptions o = JavaRuntime.TaskOptions.of(options);
     ByteString taskId = Ids.newTaskId(core.jobId);
     TaskSpec.Builder spec =
-        TaskSpec.newBuilder()
-            .setTaskId(taskId)
-            .setJobId(core.jobId)
-            .setCallerId(core.clientId)
-            .setFunction(fd)
-            .setNumReturns(1)
+        runtime
+            .newSpec(taskId, fd)
             .setMaxRetries(h.maxTaskRetries)
             .setName(o.name() != null ? o.name() : h.className + "." + fd.getFunctionName())
             .setParentTaskId(runtime.parentTaskId())

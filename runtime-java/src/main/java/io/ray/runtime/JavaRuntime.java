@@ -98,7 +98,8 @@ abstract class JavaRuntime implements RayRuntime {
     List<ObjectRef<T>> readyRefs = new ArrayList<>();
     List<ObjectRef<T>> unready = new ArrayList<>();
     boolean[] isReady = new boolean[waitList.size()];
-    for (int i : ready) {
+    // As Ray: at most numReturns refs are ready (the first in the list); the others are not.
+    for (int i : ready.subList(0, Math.min(numReturns, ready.size()))) {
       isReady[i] = true;
     }
     for (int i = 0; i < waitList.size(); i++) {
@@ -114,12 +115,7 @@ abstract class JavaRuntime implements RayRuntime {
     ByteString taskId = Ids.newTaskId(core.jobId);
     List<ObjectRefImpl<?>> keepAlive = new ArrayList<>();
     TaskSpec.Builder spec =
-        TaskSpec.newBuilder()
-            .setTaskId(taskId)
-            .setJobId(core.jobId)
-            .setCallerId(core.clientId)
-            .setFunction(fd)
-            .setNumReturns(1)
+        newSpec(taskId, fd)
             .putAllResources(o.resources())
             .setMaxRetries(o.maxRetries() == null ? DEFAULT_MAX_RETRIES : o.maxRetries())
             .setName(
@@ -132,6 +128,16 @@ abstract class JavaRuntime implements RayRuntime {
     // The puts made for large arguments stay ours until the submission is on the stream.
     Reference.reachabilityFence(keepAlive);
     return ref;
+  }
+
+  /** A task of this process with one return: its ids, its function. */
+  TaskSpec.Builder newSpec(ByteString taskId, FunctionDescriptor fd) {
+    return TaskSpec.newBuilder()
+        .setTaskId(taskId)
+        .setJobId(core.jobId)
+        .setCallerId(core.clientId)
+        .setFunction(fd)
+        .setNumReturns(1);
   }
 
   /** The task's arguments: refs by reference, small values inline, large ones put first. */
