@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 # As in Ray, `import ray` makes ray.util reachable too.
 from ray import (
     cloudpickle,  # noqa: E402
+    cross_language,  # noqa: E402, F401 - ray.cross_language, as in Ray
     exceptions,  # noqa: E402
     job_config,  # noqa: E402
     types,  # noqa: E402

@@ -29,7 +29,6 @@ class JobConfig:
     ):
         for name, value, default in (
             ("jvm_options", jvm_options, None),
-            ("code_search_path", code_search_path, None),
             ("_client_job", _client_job, False),
             ("metadata", metadata, None),
             ("_disable_job_level_lineage_reconstruction", _disable_job_level_lineage_reconstruction, False),
@@ -38,7 +37,11 @@ class JobConfig:
             if value != default and not (default is None and not value):
                 raise _not_supported(name)
         self.jvm_options: List[str] = []
+        # Where the job's Java workers load classes from (and Python workers, called from Java,
+        # import modules from): directories and jars.
         self.code_search_path: List[str] = []
+        if code_search_path:
+            self.set_code_search_path(code_search_path)
         self.metadata: Dict[str, str] = {}
         self.runtime_env: Optional[Dict[str, Any]] = None
         self.ray_namespace: Optional[str] = None
@@ -47,6 +50,11 @@ class JobConfig:
         if ray_namespace is not None:
             self.set_ray_namespace(ray_namespace)
         self.set_default_actor_lifetime(default_actor_lifetime)
+
+    def set_code_search_path(self, code_search_path: List[str]) -> None:
+        if isinstance(code_search_path, str) or not all(isinstance(p, str) for p in code_search_path):
+            raise TypeError(f"code_search_path must be a list of paths, got {code_search_path!r}")
+        self.code_search_path = list(code_search_path)
 
     def set_metadata(self, key: str, value: str) -> None:
         raise _not_supported("metadata")

@@ -196,7 +196,15 @@ def init(
             logger.info("Connecting to existing Ray cluster at address: %s...", control_address)
             node_manager_address = _local_node_manager(control_address)
         try:
-            _driver = _connect(control_address, node_manager_address, node, namespace, log_to_driver, job_env)
+            _driver = _connect(
+                control_address,
+                node_manager_address,
+                node,
+                namespace,
+                log_to_driver,
+                job_env,
+                code_search_path=list(job_config.code_search_path) if job_config is not None else [],
+            )
         except BaseException:
             if node is not None:
                 node.stop()
@@ -329,7 +337,9 @@ def _own_ip() -> str:
         return "127.0.0.1"
 
 
-def _connect(control_address, node_manager_address, node, namespace, log_to_driver, job_env=None) -> _DriverState:
+def _connect(
+    control_address, node_manager_address, node, namespace, log_to_driver, job_env=None, code_search_path=()
+) -> _DriverState:
     # Imported here: drivers speak gRPC; workers (which import this module too) do not.
     from ray._private.transport import CONTROL_SERVICE, GrpcTransport
 
@@ -346,6 +356,7 @@ def _connect(control_address, node_manager_address, node, namespace, log_to_driv
         working_dir=os.getcwd(),
         ray_namespace=namespace or "",
         runtime_env=runtime_env_mod.to_proto(base_env),
+        code_search_path=[os.path.abspath(p) for p in code_search_path],
     )
     job = transport.call(
         "ray.rpc.ControlService/RegisterJob",

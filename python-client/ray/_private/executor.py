@@ -29,7 +29,7 @@ from typing import Callable, Dict, List, Optional, Tuple, Union
 import cloudpickle
 
 from ray import exceptions
-from ray._private import context, ids, serialization
+from ray._private import context, cross_language, ids, serialization
 from ray._private.workers import actor_runtime, cancellation
 from ray.rpc import common_pb2 as common
 
@@ -206,7 +206,10 @@ class TaskExecutor:
                 )
                 mode = cancellation.ASYNC if runtime.is_async else cancellation.FLAG
                 return _Prepared(lambda: method(*args, **kwargs), runtime.name, mode), None
-            target = session.function_for_call(spec.function.function_id)
+            if spec.caller_language == common.JAVA:
+                target = _python_function(spec.function)  # called from Java: by module and name
+            else:
+                target = session.function_for_call(spec.function.function_id)
             if spec.HasField("actor_creation"):
                 # ray.cancel does not apply to an actor's creation (ray.kill does).
                 return _Prepared(lambda: target(*args, **kwargs), spec.actor_creation.class_name, None), None
@@ -247,6 +250,8 @@ class TaskExecutor:
             return finished
         if isinstance(error, KeyboardInterrupt) or cancelled:
             return self._complete_cancelled(spec, error, runtime, finished, return_ids)
+        if spec.caller_language == common.JAVA and _is_plain(spec):
+            return self._complete_for_java(spec, result, error, finished, return_ids)
         if isinstance(error, SystemExit) and _is_plain(spec):
             raise WorkerExit() from error
         if error is not None and not isinstance(error, Exception):
@@ -276,6 +281,24 @@ class TaskExecutor:
         finished.error_text = str(task_error)
         for object_id in return_ids:
             finished.returns.append(self._store_error(object_id, task_error, self._fences.get(spec.task_id)))
+        return finished
+
+    def _complete_for_java(self, spec, result, error, finished, return_ids) -> common.TaskFinished:
+        """A task a Java caller called: its result crosses as a cross-language value, and what it
+        raised as a CrossLanguageError (type, message and traceback as text)."""
+        if error is None:
+            try:
+                finished.returns.append(cross_language.store(self._session, result, return_ids[0]))
+                return finished
+            except Exception as e:  # noqa: BLE001 - a result that cannot cross is the task's error
+                error = e
+        import traceback
+
+        text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        message = f"{type(error).__name__}: {error}\n{text}"
+        finished.application_error = True
+        finished.error_text = message
+        finished.returns.append(_engine_error(return_ids[0], "CrossLanguageError", message))
         return finished
 
     def _complete_cancelled(self, spec, error, runtime, finished, return_ids) -> common.TaskFinished:
@@ -361,6 +384,8 @@ class TaskExecutor:
         for a in spec.args:
             if a.WhichOneof("kind") == "object_id":
                 value = session.value_of(a.resolved) if a.HasField("resolved") else next(fetched)
+            elif a.value.format == common.CROSS_LANGUAGE:
+                value = cross_language.decode(a.value.payload)
             else:
                 value = serialization.deserialize(memoryview(a.value.payload))
             if a.keyword:
@@ -499,6 +524,22 @@ def _run_atexit_handlers() -> None:
         atexit._run_exitfuncs()
     except BaseException:  # noqa: BLE001 - the actor ends regardless
         pass
+
+
+def _python_function(fd: common.FunctionDescriptor):
+    """A module-level function a Java caller names (module and function, on the job's code search
+    path or sys.path)."""
+    import importlib
+
+    try:
+        target = importlib.import_module(fd.module_name)
+        for part in fd.function_name.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError) as e:
+        raise exceptions.RaySystemError(
+            f"Python function {fd.module_name}.{fd.function_name} was not found in the job's code search path: {e}"
+        ) from None
+    return target
 
 
 def _engine_error(object_id: bytes, error_type: str, message: str) -> common.ObjectValue:

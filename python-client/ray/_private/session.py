@@ -344,6 +344,18 @@ class Session:
                 "This object holds a Java value (made by a Java task or a Java driver's put): "
                 "reading Java values from Python is not supported by this Ray (Ray on the JVM) yet."
             )
+        if _format_of(v) == common.CROSS_LANGUAGE:
+            from ray._private import cross_language
+
+            if v.WhichOneof("location") == "inline":
+                return cross_language.decode(v.inline.payload)
+            if not pinned_by_node:
+                self.outbox.acquire_pin(v.object_id)
+            try:
+                frame = self.arena.readable(v.shared.payload_offset, v.shared.payload_size, v.object_id)
+                return cross_language.decode(frame)
+            finally:
+                self.outbox.release_pin(v.object_id)
         which = v.WhichOneof("location")
         if which == "inline":
             fmt = v.inline.format

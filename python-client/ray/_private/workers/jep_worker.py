@@ -95,6 +95,8 @@ def main(worker_id_hex: str, node_manager: str, control: str) -> None:
         push_server.stop()
         return
     _extend_sys_path(setup.job_config.python_sys_path)
+    # Modules that Java callers name are found on the job's code search path too (as in Ray).
+    _extend_sys_path([p for p in setup.job_config.code_search_path if os.path.isdir(p)])
     if setup.job_config.working_dir and os.path.isdir(setup.job_config.working_dir):
         os.chdir(setup.job_config.working_dir)
     sys.stdout = _WorkerOutput(link, False)

@@ -121,20 +121,24 @@ public final class ClientCore implements AutoCloseable {
 
   /** Stores a value this process puts; the ref holds its count. */
   public <T> ObjectRefImpl<T> put(Object value) {
+    return putEncoded(codec.serialize(value), ObjectFormat.JAVA_VALUE);
+  }
+
+  /** Stores an encoded value of {@code format}; the ref holds its count. */
+  public <T> ObjectRefImpl<T> putEncoded(byte[] bytes, ObjectFormat format) {
     ByteString id = newPutId();
-    byte[] bytes = codec.serialize(value);
     if (bytes.length <= maxInlineBytes) {
       ObjectValue v =
           ObjectValue.newBuilder()
               .setObjectId(id)
               .setInline(
                   InlineObject.newBuilder()
-                      .setFormat(ObjectFormat.JAVA_VALUE)
+                      .setFormat(format)
                       .setPayload(ByteString.copyFrom(bytes)))
               .build();
       action(ClientAction.newBuilder().setPut(v).build());
     } else {
-      writeToArena(id, bytes, ObjectFormat.JAVA_VALUE, false);
+      writeToArena(id, bytes, format, false);
     }
     return new ObjectRefImpl<>(id, this);
   }
@@ -241,6 +245,8 @@ public final class ClientCore implements AutoCloseable {
     switch (format) {
       case JAVA_VALUE:
         return codec.deserialize(payload);
+      case CROSS_LANGUAGE:
+        return io.ray.runtime.serialization.CrossLanguageCodec.decode(payload);
       case JAVA_ERROR:
         JavaError error = (JavaError) codec.deserialize(payload);
         throw new RayTaskException(
@@ -263,8 +269,13 @@ public final class ClientCore implements AutoCloseable {
 
   /** Queues a task; returns the ref to its (one) return value. */
   public <T> ObjectRefImpl<T> submit(TaskSpec spec) {
+    return submit(spec, null);
+  }
+
+  /** As {@link #submit(TaskSpec)}; the return value is fitted to {@code type} when read. */
+  public <T> ObjectRefImpl<T> submit(TaskSpec spec, Class<?> type) {
     action(ClientAction.newBuilder().setSubmit(spec).build());
-    return new ObjectRefImpl<>(Ids.returnId(spec.getTaskId(), 1), this);
+    return new ObjectRefImpl<>(Ids.returnId(spec.getTaskId(), 1), this, type);
   }
 
   /** Stops sending changes (the stream is closing). */

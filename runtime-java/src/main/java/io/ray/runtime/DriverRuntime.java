@@ -66,7 +66,7 @@ final class DriverRuntime extends JavaRuntime {
     String nodeManager;
     if (config.address() == null) {
       String secret = HexFormat.of().formatHex(Ids.random(16).toByteArray());
-      embedded = EmbeddedNode.start(null, null, secret);
+      embedded = EmbeddedNode.start(null, secret);
       token = ClusterToken.of(secret);
       control = embedded.controlAddress();
       nodeManager = embedded.nodeManagerAddress();

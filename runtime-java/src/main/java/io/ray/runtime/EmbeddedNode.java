@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * A head node a Java driver starts for itself ({@code Ray.init()} with no address), as {@code
  * ray.init()} does in Python: a child JVM running {@code NodeMain --head}, told the driver's pid so
  * that it stops when the driver dies, and stopped by {@link #stop} (SIGTERM, then its arena file is
- * removed if it could not). It runs Java workers only unless a Python installation is configured.
+ * removed if it could not). It runs Java workers only unless a Python installation is named ({@code
+ * -Dray.python} or {@code RAY_PYTHON}).
  */
 final class EmbeddedNode {
   private static final String READY = "RAY_NODE_READY ";
@@ -33,8 +34,9 @@ final class EmbeddedNode {
     this.info = info;
   }
 
-  static EmbeddedNode start(Double numCpus, String pythonConfig, String token) {
+  static EmbeddedNode start(Double numCpus, String token) {
     Path session = sessionDir();
+    String pythonConfig = pythonConfig(session);
     List<String> cmd = new ArrayList<>(JvmOptions.javaCommand(List.of("-XX:TieredStopAtLevel=1")));
     cmd.add("io.ray.engine.node.NodeMain");
     cmd.add("--head");
@@ -96,6 +98,44 @@ final class EmbeddedNode {
       // Falls through to the error below.
     }
     throw new RayException("The Ray node did not start. Its log:\n" + tail(log));
+  }
+
+  /**
+   * The Python installation the node's Python workers embed (for calls from Java to Python): the
+   * interpreter named by {@code -Dray.python} or {@code RAY_PYTHON}, which must have this project's
+   * {@code ray} package and Jep; none given, the node runs Java workers only.
+   */
+  private static String pythonConfig(Path session) {
+    String python = System.getProperty("ray.python", System.getenv("RAY_PYTHON"));
+    if (python == null || python.isEmpty()) {
+      return null;
+    }
+    Path out = session.resolve("python_worker_" + ProcessHandle.current().pid() + ".json");
+    String script =
+        "import json, sys\n"
+            + "from ray._private.node import python_worker_config\n"
+            + "json.dump(python_worker_config(), open(sys.argv[1], 'w'))\n";
+    try {
+      Process p =
+          new ProcessBuilder(python, "-c", script, out.toString())
+              .redirectErrorStream(true)
+              .start();
+      String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new RayException(
+            "The Python interpreter "
+                + python
+                + " (ray.python / RAY_PYTHON) cannot run Ray's"
+                + " Python workers: "
+                + output);
+      }
+    } catch (IOException e) {
+      throw new RayException("Cannot run the Python interpreter " + python + ": " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RayException("interrupted while inspecting " + python);
+    }
+    return out.toString();
   }
 
   private static String tail(Path log) {

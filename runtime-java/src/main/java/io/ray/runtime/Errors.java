@@ -13,6 +13,10 @@ final class Errors {
     if (errorType.startsWith("Actor") || errorType.equals("RayActorError")) {
       return new RayActorException(0, "", new RayException(text));
     }
+    if (errorType.equals("CrossLanguageError")) {
+      // What a Python task raised, called from Java: its type, message and traceback.
+      return new io.ray.api.exception.CrossLanguageException(message);
+    }
     if (errorType.equals("WorkerCrashedError")) {
       return new RayWorkerException(text);
     }

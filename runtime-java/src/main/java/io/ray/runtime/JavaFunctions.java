@@ -38,7 +38,7 @@ public final class JavaFunctions {
         .setClassName(className)
         .setFunctionName(name)
         .setSignature(signature)
-        .setFunctionId(ByteString.copyFrom(sha1(className + "." + name + signature)))
+        .setFunctionId(id(className + "." + name + signature))
         .build();
   }
 
@@ -55,8 +55,12 @@ public final class JavaFunctions {
     }
   }
 
-  /** The method (or constructor, for "<init>") a descriptor names, loaded with {@code loader}. */
-  public static Executable load(FunctionDescriptor fd, ClassLoader loader) {
+  /**
+   * The method (or constructor, for "<init>") a descriptor names, loaded with {@code loader}. A
+   * descriptor without a signature (a call from Python, which names only the class and method)
+   * takes the one method of that name with {@code arity} parameters.
+   */
+  public static Executable load(FunctionDescriptor fd, ClassLoader loader, int arity) {
     Class<?> cls;
     try {
       cls = Class.forName(fd.getClassName(), true, loader);
@@ -67,6 +71,9 @@ public final class JavaFunctions {
               + " is not in the job's code search path (-Dray.job.code-search-path): "
               + e,
           e);
+    }
+    if (fd.getSignature().isEmpty()) {
+      return byArity(cls, fd, arity);
     }
     if (fd.getFunctionName().equals("<init>")) {
       for (var c : cls.getDeclaredConstructors()) {
@@ -91,6 +98,45 @@ public final class JavaFunctions {
             + fd.getFunctionName()
             + fd.getSignature()
             + " does not exist in the job's code search path");
+  }
+
+  private static Executable byArity(Class<?> cls, FunctionDescriptor fd, int arity) {
+    java.util.List<Executable> found = new java.util.ArrayList<>();
+    if (fd.getFunctionName().equals("<init>")) {
+      for (var c : cls.getDeclaredConstructors()) {
+        if (c.getParameterCount() == arity) {
+          found.add(c);
+        }
+      }
+    } else {
+      for (Method m : cls.getDeclaredMethods()) {
+        if (m.getName().equals(fd.getFunctionName()) && m.getParameterCount() == arity) {
+          found.add(m);
+        }
+      }
+    }
+    String what = fd.getClassName() + "." + fd.getFunctionName();
+    if (found.isEmpty()) {
+      throw new IllegalArgumentException(
+          "Method "
+              + what
+              + " with "
+              + arity
+              + " parameters does not exist in the job's code search path");
+    }
+    if (found.size() > 1) {
+      throw new IllegalArgumentException(
+          "Method "
+              + what
+              + " has "
+              + found.size()
+              + " overloads with "
+              + arity
+              + " parameters: a"
+              + " call from another language cannot choose between them");
+    }
+    found.get(0).setAccessible(true);
+    return found.get(0);
   }
 
   /** The JVM descriptor of a method, e.g. "(I[D)Ljava/lang/String;". */
@@ -120,6 +166,11 @@ public final class JavaFunctions {
       };
     }
     return "L" + c.getName().replace('.', '/') + ";";
+  }
+
+  /** A stable id for a function (its scheduling class): the SHA-1 of its name. */
+  public static ByteString id(String name) {
+    return ByteString.copyFrom(sha1(name));
   }
 
   private static byte[] sha1(String s) {

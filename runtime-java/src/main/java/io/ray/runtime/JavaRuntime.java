@@ -17,9 +17,11 @@ import io.ray.engine.common.Ids;
 import io.ray.engine.rpc.ControlServiceGrpc;
 import io.ray.engine.rpc.FunctionDescriptor;
 import io.ray.engine.rpc.InlineObject;
+import io.ray.engine.rpc.Language;
 import io.ray.engine.rpc.ObjectFormat;
 import io.ray.engine.rpc.TaskArg;
 import io.ray.engine.rpc.TaskSpec;
+import io.ray.runtime.serialization.CrossLanguageCodec;
 import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,7 +69,8 @@ abstract class JavaRuntime implements RayRuntime {
   @Override
   @SuppressWarnings("unchecked")
   public <T> T get(ObjectRef<T> objectRef, long timeoutMs) {
-    return (T) core.get(List.of(idOf(objectRef)), timeoutMs).get(0);
+    return (T)
+        ((ObjectRefImpl<?>) objectRef).fit(core.get(List.of(idOf(objectRef)), timeoutMs).get(0));
   }
 
   @Override
@@ -77,7 +80,11 @@ abstract class JavaRuntime implements RayRuntime {
     for (ObjectRef<T> r : objectRefs) {
       ids.add(idOf(r));
     }
-    return (List<T>) core.get(ids, timeoutMs);
+    List<Object> values = core.get(ids, timeoutMs);
+    for (int i = 0; i < values.size(); i++) {
+      values.set(i, ((ObjectRefImpl<?>) objectRefs.get(i)).fit(values.get(i)));
+    }
+    return (List<T>) values;
   }
 
   @Override
@@ -137,7 +144,8 @@ abstract class JavaRuntime implements RayRuntime {
         .setJobId(core.jobId)
         .setCallerId(core.clientId)
         .setFunction(fd)
-        .setNumReturns(1);
+        .setNumReturns(1)
+        .setCallerLanguage(Language.JAVA);
   }
 
   /** The task's arguments: refs by reference, small values inline, large ones put first. */
@@ -186,9 +194,50 @@ abstract class JavaRuntime implements RayRuntime {
         what + " is not supported by this Ray (Ray on the JVM) yet");
   }
 
+  /** A Python function, by module and name: its arguments and result cross as msgpack. */
   @Override
   public ObjectRef call(PyFunction pyFunction, Object[] args, CallOptions options) {
-    throw notYet("Calling Python functions from Java (PyFunction)");
+    TaskOptions o = TaskOptions.of(options);
+    String module = pyFunction.getModuleName();
+    String function = pyFunction.getFunctionName();
+    FunctionDescriptor fd =
+        FunctionDescriptor.newBuilder()
+            .setLanguage(Language.PYTHON)
+            .setModuleName(module)
+            .setFunctionName(function)
+            .setFunctionId(JavaFunctions.id("python:" + module + "." + function))
+            .build();
+    TaskSpec.Builder spec =
+        newSpec(Ids.newTaskId(core.jobId), fd)
+            .putAllResources(o.resources())
+            .setMaxRetries(o.maxRetries() == null ? DEFAULT_MAX_RETRIES : o.maxRetries())
+            .setName(o.name() != null ? o.name() : module + "." + function)
+            .setParentTaskId(parentTaskId());
+    List<ObjectRefImpl<?>> keepAlive = new ArrayList<>();
+    for (Object arg : args == null ? new Object[0] : args) {
+      spec.addArgs(crossLanguageArgument(arg, keepAlive));
+    }
+    ObjectRef<?> ref = core.submit(spec.build(), pyFunction.getReturnType());
+    Reference.reachabilityFence(keepAlive);
+    return ref;
+  }
+
+  private TaskArg crossLanguageArgument(Object arg, List<ObjectRefImpl<?>> keepAlive) {
+    if (arg instanceof ObjectRefImpl<?> ref) {
+      return TaskArg.newBuilder().setObjectId(ref.id()).build();
+    }
+    byte[] bytes = CrossLanguageCodec.encode(arg);
+    if (bytes.length <= core.maxInlineBytes()) {
+      return TaskArg.newBuilder()
+          .setValue(
+              InlineObject.newBuilder()
+                  .setFormat(ObjectFormat.CROSS_LANGUAGE)
+                  .setPayload(ByteString.copyFrom(bytes)))
+          .build();
+    }
+    ObjectRefImpl<?> put = core.putEncoded(bytes, ObjectFormat.CROSS_LANGUAGE);
+    keepAlive.add(put);
+    return TaskArg.newBuilder().setObjectId(put.id()).build();
   }
 
   @Override

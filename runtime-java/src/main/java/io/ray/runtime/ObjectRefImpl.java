@@ -15,11 +15,28 @@ public final class ObjectRefImpl<T> implements ObjectRef<T> {
   private final ByteString id;
   private final transient ClientCore core;
 
+  /**
+   * The type a value from the other language is fitted to (a PyFunction's return type); or null.
+   */
+  private final Class<?> type;
+
   /** A ref whose count the node already holds for this process (a put, a task's return). */
   ObjectRefImpl(ByteString id, ClientCore core) {
+    this(id, core, null);
+  }
+
+  ObjectRefImpl(ByteString id, ClientCore core, Class<?> type) {
     this.id = id;
     this.core = core;
+    this.type = type;
     CLEANER.register(this, new Release(core, id));
+  }
+
+  /** The value as this ref's type asks (a cross-language value made to fit it). */
+  Object fit(Object value) {
+    return type == null
+        ? value
+        : io.ray.runtime.serialization.CrossLanguageCodec.convert(value, type);
   }
 
   public ByteString id() {
@@ -29,13 +46,13 @@ public final class ObjectRefImpl<T> implements ObjectRef<T> {
   @Override
   @SuppressWarnings("unchecked")
   public T get() {
-    return (T) core.get(java.util.List.of(id), -1).get(0);
+    return (T) fit(core.get(java.util.List.of(id), -1).get(0));
   }
 
   @Override
   @SuppressWarnings("unchecked")
   public T get(long timeoutMs) {
-    return (T) core.get(java.util.List.of(id), timeoutMs).get(0);
+    return (T) fit(core.get(java.util.List.of(id), timeoutMs).get(0));
   }
 
   @Override

@@ -5,7 +5,9 @@ import io.ray.api.Ray;
 import io.ray.api.exception.RayIntentionalSystemExitException;
 import io.ray.engine.common.Ids;
 import io.ray.engine.rpc.ControlServiceGrpc.ControlServiceBlockingStub;
+import io.ray.engine.rpc.ErrorInfo;
 import io.ray.engine.rpc.InlineObject;
+import io.ray.engine.rpc.Language;
 import io.ray.engine.rpc.LogLine;
 import io.ray.engine.rpc.NodeManagerServiceGrpc.NodeManagerServiceBlockingStub;
 import io.ray.engine.rpc.ObjectFormat;
@@ -20,6 +22,7 @@ import io.ray.runtime.ClientCore;
 import io.ray.runtime.JavaFunctions;
 import io.ray.runtime.RuntimeHolder;
 import io.ray.runtime.WorkerRuntime;
+import io.ray.runtime.serialization.CrossLanguageCodec;
 import io.ray.runtime.serialization.JavaCodec;
 import io.ray.runtime.serialization.JavaError;
 import java.io.ByteArrayOutputStream;
@@ -108,12 +111,35 @@ final class JavaTaskRunner implements AutoCloseable {
     runtime.setCurrentTask(spec.getTaskId());
     ByteString returnId = Ids.returnId(spec.getTaskId(), 1);
     TaskFinished.Builder finished = TaskFinished.newBuilder().setTaskId(spec.getTaskId());
+    boolean fromPython = spec.getCallerLanguage() == Language.PYTHON;
     try {
       Object result = call(spec);
-      finished.addReturns(store(returnId, core.codec().serialize(result), ObjectFormat.JAVA_VALUE));
+      finished.addReturns(
+          fromPython
+              ? store(returnId, CrossLanguageCodec.encode(result), ObjectFormat.CROSS_LANGUAGE)
+              : store(returnId, core.codec().serialize(result), ObjectFormat.JAVA_VALUE));
     } catch (Throwable t) {
       Throwable cause = t instanceof InvocationTargetException ite ? ite.getCause() : t;
-      if (cause instanceof RayIntentionalSystemExitException && spec.hasActorTask()) {
+      if (fromPython) {
+        // A Python caller gets a CrossLanguageError: the Java type, message and stack as text.
+        JavaError error = JavaError.of(cause, spec.getName(), pid, nodeIp);
+        String text = error.className() + ": " + error.message() + "\n" + error.stackTrace();
+        finished
+            .setApplicationError(true)
+            .setErrorText(text)
+            .addReturns(
+                ObjectValue.newBuilder()
+                    .setObjectId(returnId)
+                    .setInline(
+                        InlineObject.newBuilder()
+                            .setFormat(ObjectFormat.ENGINE_ERROR)
+                            .setPayload(
+                                ErrorInfo.newBuilder()
+                                    .setErrorType("CrossLanguageError")
+                                    .setMessage(text)
+                                    .build()
+                                    .toByteString())));
+      } else if (cause instanceof RayIntentionalSystemExitException && spec.hasActorTask()) {
         // Ray.exitActor(): the node ends the actor without restarting it.
         finished
             .setActorExit(true)
@@ -135,8 +161,15 @@ final class JavaTaskRunner implements AutoCloseable {
   }
 
   private Object call(TaskSpec spec) throws Exception {
-    Executable fn = JavaFunctions.load(spec.getFunction(), loader);
     Object[] args = arguments(spec);
+    Executable fn = JavaFunctions.load(spec.getFunction(), loader, args.length);
+    if (spec.getCallerLanguage() == Language.PYTHON) {
+      // Cross-language values are plain (Long, Double, List, ...): fit them to the parameters.
+      java.lang.reflect.Type[] types = fn.getGenericParameterTypes();
+      for (int i = 0; i < args.length && i < types.length; i++) {
+        args[i] = CrossLanguageCodec.convert(args[i], types[i]);
+      }
+    }
     String what = spec.getFunction().getClassName() + "." + spec.getFunction().getFunctionName();
     if (args.length != fn.getParameterCount()) {
       throw new IllegalArgumentException(

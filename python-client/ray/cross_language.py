@@ -1,0 +1,82 @@
+"""Calling Java from Python, as Ray documents it: ``java_function(class_name, function_name)``
+and ``java_actor_class(class_name)``, after ``ray.init(job_config=JobConfig(code_search_path=[...]))``.
+Arguments and results cross in Ray's cross-language format (ray._private.cross_language); a Java
+exception arrives as ``ray.exceptions.CrossLanguageError``."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+from ray._private import context, cross_language, ids, task_spec
+from ray._private.options import resource_demand, validate_task_options
+from ray.rpc import common_pb2 as common
+
+__all__ = ["java_function", "java_actor_class"]
+
+_OPTIONS = {"num_cpus", "num_gpus", "resources", "memory", "max_retries", "name"}
+
+
+class JavaFunction:
+    """A static method of a Java class, callable as a remote function: ``.remote(*args)``."""
+
+    def __init__(self, class_name: str, function_name: str, options: Optional[Dict[str, Any]] = None):
+        if not isinstance(class_name, str) or not class_name:
+            raise TypeError(f"class_name must be a non-empty string, got {class_name!r}")
+        if not isinstance(function_name, str) or not function_name:
+            raise TypeError(f"function_name must be a non-empty string, got {function_name!r}")
+        self._class_name = class_name
+        self._function_name = function_name
+        self._options = dict(options or {})
+
+    def options(self, **options) -> JavaFunction:
+        unknown = set(options) - _OPTIONS
+        if unknown:
+            raise NotImplementedError(
+                f"Options {sorted(unknown)} of java_function calls are not supported by this Ray (Ray on the JVM) yet"
+            )
+        validate_task_options(options, in_options=True)
+        return JavaFunction(self._class_name, self._function_name, {**self._options, **options})
+
+    def remote(self, *args, **kwargs):
+        if kwargs:
+            raise TypeError("Java functions take positional arguments only")
+        session = context.session_or_init()
+        opts = self._options
+        task_id = ids.new_task_id(session.job_id)
+        spec = common.TaskSpec(
+            task_id=task_id,
+            job_id=session.job_id,
+            caller_id=session.client_id,
+            num_returns=1,
+            max_retries=opts.get("max_retries", 3),
+            name=opts.get("name") or f"{self._class_name.rsplit('.', 1)[-1]}.{self._function_name}",
+            caller_language=common.PYTHON,
+        )
+        spec.function.language = common.JAVA
+        spec.function.class_name = self._class_name
+        spec.function.function_name = self._function_name
+        spec.function.function_id = cross_language.function_id("java", self._class_name, self._function_name)
+        demand = resource_demand({"num_cpus": opts.get("num_cpus", 1), **opts})
+        spec.resources.update(demand)
+        parent = context.task_context.task_id
+        if parent:
+            spec.parent_task_id = parent
+        keep_alive = [cross_language.add_arg(session, spec.args.add(), a) for a in args]
+        session.submit(spec)
+        del keep_alive
+        return task_spec.return_refs(task_id, 1)
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError("Remote functions cannot be called directly. Instead of running 'f()', try 'f.remote()'.")
+
+
+def java_function(class_name: str, function_name: str) -> JavaFunction:
+    """A Java static method, by its class and name (the class must be on the job's code search
+    path; an overloaded name is chosen by its number of arguments)."""
+    return JavaFunction(class_name, function_name)
+
+
+def java_actor_class(class_name: str):
+    raise NotImplementedError(
+        "java_actor_class: Java actors from Python are not supported by this Ray (Ray on the JVM) yet"
+    )

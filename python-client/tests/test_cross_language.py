@@ -1,0 +1,110 @@
+"""Calls between Python and Java, both ways, on the real engine: a Python driver calls Java static
+methods (ray.cross_language.java_function), a Java driver calls Python functions (PyFunction);
+values of every type in Ray's cross-language table cross both ways, and exceptions arrive with
+their type and message (CrossLanguageError in Python, CrossLanguageException in Java)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import ray
+from ray._private.node import jar_directory, java_executable
+from ray.job_config import JobConfig
+
+HERE = Path(__file__).resolve().parent / "cross_language"
+
+
+def _javac(out: Path) -> None:
+    jars = jar_directory()
+    javac = os.path.join(os.path.dirname(java_executable()), "javac")
+    files = [str(p) for p in HERE.rglob("*.java")]
+    result = subprocess.run(
+        [javac, "-cp", os.path.join(jars, "*"), "-d", str(out / "classes"), *files],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="module")
+def java_code(tmp_path_factory):
+    out = tmp_path_factory.mktemp("java")
+    _javac(out)
+    return out / "classes"
+
+
+@pytest.fixture
+def cluster_with_java(java_code):
+    ray.init(num_cpus=2, job_config=JobConfig(code_search_path=[str(java_code)]))
+    yield
+    ray.shutdown()
+
+
+def test_python_calls_java_with_every_cross_language_type(cluster_with_java):
+    f = ray.cross_language.java_function
+    assert ray.get(f("io.demo.Ops", "add").remote(1, 2)) == 3
+    for value in (None, True, False, 7, -(2**40), 3.25, "héllo", b"\x00\x01", [1, "a", [2.5]], {"k": [1, {"n": None}]}):
+        assert ray.get(f("io.demo.Ops", "echo").remote(value)) == value, value
+    assert ray.get(f("io.demo.Ops", "concat").remote("ab", "cd")) == "abcd"
+    assert ray.get(f("io.demo.Ops", "sum").remote([1, 2, 3])) == 6
+    assert ray.get(f("io.demo.Ops", "size").remote(b"12345")) == 5
+    assert ray.get(f("io.demo.Ops", "half").remote(5)) == 2.5
+    assert ray.get(f("io.demo.Ops", "not").remote(True)) is False
+    assert ray.get(f("io.demo.Ops", "count").remote({"a": 1, "b": 2})) == 2
+    assert ray.get(f("io.demo.Ops", "scale").remote([1.0, 2.0], 3.0)) == [3.0, 6.0]
+    # A result travels on as an argument by reference.
+    three = f("io.demo.Ops", "add").remote(1, 2)
+    assert ray.get(f("io.demo.Ops", "add").remote(three, 10)) == 13
+
+
+def test_java_exceptions_and_bad_calls_reach_python_as_cross_language_errors(cluster_with_java):
+    f = ray.cross_language.java_function
+    with pytest.raises(ray.exceptions.CrossLanguageError, match="IllegalStateException: no good"):
+        ray.get(f("io.demo.Ops", "fail").remote("no good"))
+    with pytest.raises(ray.exceptions.CrossLanguageError, match="io.demo.Missing"):
+        ray.get(f("io.demo.Missing", "run").remote())
+    with pytest.raises(ray.exceptions.CrossLanguageError, match="with 3 parameters does not exist"):
+        ray.get(f("io.demo.Ops", "add").remote(1, 2, 3))
+    with pytest.raises(ray.exceptions.CrossLanguageError, match="does not fit"):
+        ray.get(f("io.demo.Ops", "add").remote("one", 2))
+    with pytest.raises(TypeError, match="cannot cross to Java"):
+        f("io.demo.Ops", "echo").remote(object())
+    # The Java worker survives all of it.
+    assert ray.get(f("io.demo.Ops", "add").remote(20, 22)) == 42
+
+
+def test_java_calls_python_with_every_cross_language_type(java_code, tmp_path):
+    py_dir = HERE  # py_ops.py, found by the Python workers through the code search path
+    jars = jar_directory()
+    env = {**os.environ, "RAY_TMPDIR": str(tmp_path), "RAY_PYTHON": sys.executable}
+    env.pop("RAY_ADDRESS", None)
+    cmd = [
+        java_executable(),
+        f"@{os.path.join(jars, 'jvm.options')}",
+        f"-Dray.job.code-search-path={java_code}{os.pathsep}{py_dir}",
+        "-cp",
+        f"{java_code}{os.pathsep}{os.path.join(jars, '*')}",
+        "io.demo.CallPython",
+    ]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    printed = [line for line in result.stdout.splitlines() if not line.startswith("(")]
+    assert printed == [
+        "add 5",
+        "echo null null",
+        "echo bool true",
+        "echo long 1099511627776",
+        "echo double 2.5",
+        "echo string héllo",
+        "echo bytes 3 3",
+        "echo list [1, a, [2]]",
+        "echo map {k=[1, 2]}",
+        "describe dict:{'n': 1}",
+        "raised true",
+    ], result.stdout + result.stderr
