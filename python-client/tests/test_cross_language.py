@@ -79,6 +79,14 @@ def test_java_exceptions_and_bad_calls_reach_python_as_cross_language_errors(clu
     assert ray.get(f("io.demo.Ops", "add").remote(20, 22)) == 42
 
 
+def test_python_creates_and_calls_a_java_actor(cluster_with_java):
+    counter = ray.cross_language.java_actor_class("io.demo.Counter").remote(5)
+    assert ray.get([counter.increment.remote(1) for _ in range(3)]) == [6, 7, 8]
+    with pytest.raises(ray.exceptions.CrossLanguageError, match="UnsupportedOperationException: counters do not fail"):
+        ray.get(counter.fail.remote())
+    assert ray.get(counter.get.remote()) == 8  # the actor lives on after its method raised
+
+
 def test_java_calls_python_with_every_cross_language_type(java_code, tmp_path):
     py_dir = HERE  # py_ops.py, found by the Python workers through the code search path
     jars = jar_directory()
@@ -107,4 +115,5 @@ def test_java_calls_python_with_every_cross_language_type(java_code, tmp_path):
         "echo map {k=[1, 2]}",
         "describe dict:{'n': 1}",
         "raised true",
+        "py actor 15 20",
     ], result.stdout + result.stderr

@@ -250,7 +250,7 @@ class TaskExecutor:
             return finished
         if isinstance(error, KeyboardInterrupt) or cancelled:
             return self._complete_cancelled(spec, error, runtime, finished, return_ids)
-        if spec.caller_language == common.JAVA and _is_plain(spec):
+        if spec.caller_language == common.JAVA and not spec.HasField("actor_creation"):
             return self._complete_for_java(spec, result, error, finished, return_ids)
         if isinstance(error, SystemExit) and _is_plain(spec):
             raise WorkerExit() from error

@@ -15,3 +15,14 @@ def describe(value):
 
 def fail(message):
     raise ValueError(message)
+
+
+class PyCounter:
+    """A Python actor a Java driver creates."""
+
+    def __init__(self, start):
+        self.value = start
+
+    def increment(self, by):
+        self.value += by
+        return self.value

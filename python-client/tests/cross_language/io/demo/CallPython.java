@@ -1,7 +1,10 @@
 package io.demo;
 
+import io.ray.api.PyActorHandle;
 import io.ray.api.Ray;
 import io.ray.api.exception.CrossLanguageException;
+import io.ray.api.function.PyActorClass;
+import io.ray.api.function.PyActorMethod;
 import io.ray.api.function.PyFunction;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +35,10 @@ public class CallPython {
     } catch (CrossLanguageException e) {
       System.out.println("raised " + e.getMessage().contains("ValueError: bad input"));
     }
+    PyActorHandle counter = Ray.actor(PyActorClass.of("py_ops", "PyCounter"), 10).remote();
+    int first = counter.task(PyActorMethod.of("increment", Integer.class), 5).remote().get();
+    int second = counter.task(PyActorMethod.of("increment", Integer.class), 5).remote().get();
+    System.out.println("py actor " + first + " " + second);
     Ray.shutdown();
   }
 }

@@ -4,6 +4,9 @@ import com.google.protobuf.ByteString;
 import io.ray.api.ActorHandle;
 import io.ray.api.BaseActorHandle;
 import io.ray.api.ObjectRef;
+import io.ray.api.PyActorHandle;
+import io.ray.api.function.PyActorClass;
+import io.ray.api.function.PyActorMethod;
 import io.ray.api.function.RayFunc;
 import io.ray.api.options.ActorCreationOptions;
 import io.ray.api.options.ActorLifetime;
@@ -18,6 +21,7 @@ import io.ray.engine.rpc.FunctionDescriptor;
 import io.ray.engine.rpc.GetNamedActorReply;
 import io.ray.engine.rpc.GetNamedActorRequest;
 import io.ray.engine.rpc.KillActor;
+import io.ray.engine.rpc.Language;
 import io.ray.engine.rpc.RegisterActorReply;
 import io.ray.engine.rpc.RegisterActorRequest;
 import io.ray.engine.rpc.TaskSpec;
@@ -52,6 +56,63 @@ final class JavaActors {
 
   ActorHandleImpl<?> create(RayFunc factory, Object[] args, ActorCreationOptions options) {
     FunctionDescriptor fd = JavaFunctions.describe(factory);
+    ActorCreationOptions o = checked(options);
+    String className = JavaRuntime.simpleName(fd.getClassName());
+    ByteString actorId = Ids.random(12).concat(core.jobId);
+    ByteString taskId = Ids.newTaskId(core.jobId);
+    String name = o.getName() == null ? "" : o.getName();
+    String namespace = o.getNamespace() == null ? runtime.namespace : o.getNamespace();
+    ActorHandleImpl<?> handle =
+        new ActorHandleImpl<>(
+            actorId,
+            className,
+            Ids.returnId(taskId, 1),
+            runtime.nodeId,
+            o.getMaxTaskRetries(),
+            null);
+    if (!name.isEmpty()) {
+      register(handle, name, namespace, o.getLifetime() == ActorLifetime.DETACHED);
+    }
+    TaskSpec.Builder spec = creationSpec(taskId, actorId, fd, className, o, namespace);
+    List<ObjectRefImpl<?>> keepAlive = new ArrayList<>();
+    runtime.addArguments(spec, args, keepAlive);
+    // The creation's return is the actor's lifetime object; the creator's handle holds it.
+    ObjectRefImpl<?> lifetime = core.submit(spec.build());
+    Reference.reachabilityFence(keepAlive);
+    return new ActorHandleImpl<>(
+        actorId, className, handle.lifetimeId, runtime.nodeId, o.getMaxTaskRetries(), lifetime);
+  }
+
+  /** A Python actor from Java: its class by module and name, its arguments cross-language. */
+  PyActorHandleImpl createPython(PyActorClass cls, Object[] args, ActorCreationOptions options) {
+    ActorCreationOptions o = checked(options);
+    refuse(o.getName() != null && !o.getName().isEmpty(), "setName (for a Python actor)");
+    FunctionDescriptor fd =
+        FunctionDescriptor.newBuilder()
+            .setLanguage(Language.PYTHON)
+            .setModuleName(cls.getModuleName())
+            .setFunctionName(cls.getClassName())
+            .setFunctionId(
+                JavaFunctions.id("python:" + cls.getModuleName() + "." + cls.getClassName()))
+            .build();
+    ByteString actorId = Ids.random(12).concat(core.jobId);
+    ByteString taskId = Ids.newTaskId(core.jobId);
+    TaskSpec.Builder spec =
+        creationSpec(taskId, actorId, fd, cls.getClassName(), o, runtime.namespace);
+    List<ObjectRefImpl<?>> keepAlive = new ArrayList<>();
+    runtime.addCrossLanguageArguments(spec, args, keepAlive);
+    ObjectRefImpl<?> lifetime = core.submit(spec.build());
+    Reference.reachabilityFence(keepAlive);
+    return new PyActorHandleImpl(
+        actorId,
+        cls.getModuleName(),
+        cls.getClassName(),
+        Ids.returnId(taskId, 1),
+        runtime.nodeId,
+        lifetime);
+  }
+
+  private static ActorCreationOptions checked(ActorCreationOptions options) {
     ActorCreationOptions o = options == null ? new ActorCreationOptions.Builder().build() : options;
     refuse(o.getGroup() != null, "setPlacementGroup");
     refuse(!o.getJvmOptions().isEmpty(), "setJvmOptions");
@@ -63,47 +124,37 @@ final class JavaActors {
       throw new IllegalArgumentException(
           "maxConcurrency must be at least 1, got " + o.getMaxConcurrency());
     }
-    String className = JavaRuntime.simpleName(fd.getClassName());
-    ByteString actorId = Ids.random(12).concat(core.jobId);
-    ByteString taskId = Ids.newTaskId(core.jobId);
-    ByteString lifetimeId = Ids.returnId(taskId, 1);
+    return o;
+  }
+
+  /** The creation task: placed with one CPU (unless given), holding its resources without it. */
+  private TaskSpec.Builder creationSpec(
+      ByteString taskId,
+      ByteString actorId,
+      FunctionDescriptor fd,
+      String className,
+      ActorCreationOptions o,
+      String namespace) {
     String name = o.getName() == null ? "" : o.getName();
-    String namespace = o.getNamespace() == null ? runtime.namespace : o.getNamespace();
-    boolean detached = o.getLifetime() == ActorLifetime.DETACHED;
-    ActorHandleImpl<?> handle =
-        new ActorHandleImpl<>(
-            actorId, className, lifetimeId, runtime.nodeId, o.getMaxTaskRetries(), null);
-    if (!name.isEmpty()) {
-      register(handle, name, namespace, detached);
-    }
-    // Placed with one CPU (unless given), held while alive without it, as Ray's actors.
     Map<String, Double> lifetimeResources = new LinkedHashMap<>(o.getResources());
     Map<String, Double> placement = new LinkedHashMap<>(lifetimeResources);
     placement.putIfAbsent("CPU", 1.0);
-    TaskSpec.Builder spec =
-        runtime
-            .newSpec(taskId, fd)
-            .setMaxRetries(0)
-            .setName(className + ".<init>")
-            .putAllResources(placement)
-            .setActorCreation(
-                ActorCreationSpec.newBuilder()
-                    .setActorId(actorId)
-                    .setMaxRestarts(o.getMaxRestarts())
-                    .setMaxTaskRetries(o.getMaxTaskRetries())
-                    .setMaxConcurrency(o.getMaxConcurrency())
-                    .setDetached(detached)
-                    .setName(name)
-                    .setRayNamespace(name.isEmpty() ? "" : namespace)
-                    .setClassName(className)
-                    .putAllLifetimeResources(lifetimeResources));
-    List<ObjectRefImpl<?>> keepAlive = new ArrayList<>();
-    runtime.addArguments(spec, args, keepAlive);
-    // The creation's return is the actor's lifetime object; the creator's handle holds it.
-    ObjectRefImpl<?> lifetime = core.submit(spec.build());
-    Reference.reachabilityFence(keepAlive);
-    return new ActorHandleImpl<>(
-        actorId, className, lifetimeId, runtime.nodeId, o.getMaxTaskRetries(), lifetime);
+    return runtime
+        .newSpec(taskId, fd)
+        .setMaxRetries(0)
+        .setName(className + ".<init>")
+        .putAllResources(placement)
+        .setActorCreation(
+            ActorCreationSpec.newBuilder()
+                .setActorId(actorId)
+                .setMaxRestarts(o.getMaxRestarts())
+                .setMaxTaskRetries(o.getMaxTaskRetries())
+                .setMaxConcurrency(o.getMaxConcurrency())
+                .setDetached(o.getLifetime() == ActorLifetime.DETACHED)
+                .setName(name)
+                .setRayNamespace(name.isEmpty() ? "" : namespace)
+                .setClassName(className)
+                .putAllLifetimeResources(lifetimeResources));
   }
 
   private void register(
@@ -158,6 +209,36 @@ final class JavaActors {
     return ref;
   }
 
+  ObjectRef<?> callPython(PyActorHandle actor, PyActorMethod<?> method, Object[] args) {
+    if (!(actor instanceof PyActorHandleImpl h)) {
+      throw new IllegalArgumentException("not a Python actor handle of this runtime: " + actor);
+    }
+    FunctionDescriptor fd =
+        FunctionDescriptor.newBuilder()
+            .setLanguage(Language.PYTHON)
+            .setModuleName(h.moduleName)
+            .setFunctionName(method.getMethodName())
+            .build();
+    TaskSpec.Builder spec =
+        runtime
+            .newSpec(Ids.newTaskId(core.jobId), fd)
+            .setMaxRetries(0)
+            .setName(h.className + "." + method.getMethodName())
+            .setParentTaskId(runtime.parentTaskId())
+            .setActorTask(
+                ActorTaskSpec.newBuilder()
+                    .setActorId(h.actorId)
+                    .setMethodName(method.getMethodName())
+                    .setLifetimeObjectId(h.lifetimeId)
+                    .setHomeNodeId(h.homeNodeId));
+    List<ObjectRefImpl<?>> keepAlive = new ArrayList<>();
+    runtime.addCrossLanguageArguments(spec, args, keepAlive);
+    ObjectRef<?> ref = core.submit(spec.build(), method.getReturnType());
+    Reference.reachabilityFence(keepAlive);
+    Reference.reachabilityFence(h);
+    return ref;
+  }
+
   @SuppressWarnings("unchecked")
   <T extends BaseActorHandle> Optional<T> get(String name, String namespace) {
     GetNamedActorReply reply =
@@ -184,12 +265,17 @@ final class JavaActors {
   }
 
   void kill(BaseActorHandle actor, boolean noRestart) {
-    if (!(actor instanceof ActorHandleImpl<?> h)) {
+    ByteString actorId;
+    if (actor instanceof ActorHandleImpl<?> h) {
+      actorId = h.actorId;
+    } else if (actor instanceof PyActorHandleImpl p) {
+      actorId = p.actorId;
+    } else {
       throw new IllegalArgumentException("not an actor handle of this runtime: " + actor);
     }
     core.action(
         ClientAction.newBuilder()
-            .setKillActor(KillActor.newBuilder().setActorId(h.actorId).setNoRestart(noRestart))
+            .setKillActor(KillActor.newBuilder().setActorId(actorId).setNoRestart(noRestart))
             .build());
   }
 

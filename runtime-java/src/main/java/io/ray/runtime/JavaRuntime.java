@@ -214,12 +214,18 @@ abstract class JavaRuntime implements RayRuntime {
             .setName(o.name() != null ? o.name() : module + "." + function)
             .setParentTaskId(parentTaskId());
     List<ObjectRefImpl<?>> keepAlive = new ArrayList<>();
-    for (Object arg : args == null ? new Object[0] : args) {
-      spec.addArgs(crossLanguageArgument(arg, keepAlive));
-    }
+    addCrossLanguageArguments(spec, args, keepAlive);
     ObjectRef<?> ref = core.submit(spec.build(), pyFunction.getReturnType());
     Reference.reachabilityFence(keepAlive);
     return ref;
+  }
+
+  /** Arguments for a Python callee: cross-language values (refs by reference). */
+  void addCrossLanguageArguments(
+      TaskSpec.Builder spec, Object[] args, List<ObjectRefImpl<?>> keepAlive) {
+    for (Object arg : args == null ? new Object[0] : args) {
+      spec.addArgs(crossLanguageArgument(arg, keepAlive));
+    }
   }
 
   private TaskArg crossLanguageArgument(Object arg, List<ObjectRefImpl<?>> keepAlive) {
@@ -243,13 +249,13 @@ abstract class JavaRuntime implements RayRuntime {
   @Override
   public BaseActorHandle createActor(
       PyActorClass pyActorClass, Object[] args, ActorCreationOptions options) {
-    throw notYet("Python actors from Java (PyActorClass)");
+    return actors().createPython(pyActorClass, args, options);
   }
 
   @Override
   public ObjectRef callActor(
       PyActorHandle pyActor, PyActorMethod pyActorMethod, Object[] args, CallOptions options) {
-    throw notYet("Python actors from Java (PyActorHandle.task)");
+    return actors().callPython(pyActor, pyActorMethod, args);
   }
 
   @Override

@@ -62,6 +62,9 @@ final class JavaTaskRunner implements AutoCloseable {
 
   private volatile int maxConcurrency = 1;
 
+  /** Ray.exitActor() ran: the worker ends after reporting it (as a Python actor's process does). */
+  private volatile boolean exiting;
+
   JavaTaskRunner(
       WorkerSetup setup,
       ByteString workerId,
@@ -99,6 +102,11 @@ final class JavaTaskRunner implements AutoCloseable {
       }
     }
     return new URLClassLoader(urls.toArray(URL[]::new), JavaTaskRunner.class.getClassLoader());
+  }
+
+  /** Whether the actor this worker hosts asked to exit (the worker stops taking calls). */
+  boolean exiting() {
+    return exiting;
   }
 
   /** Method calls an actor runs at once (1 until an actor with more was created here). */
@@ -141,6 +149,7 @@ final class JavaTaskRunner implements AutoCloseable {
                                     .toByteString())));
       } else if (cause instanceof RayIntentionalSystemExitException && spec.hasActorTask()) {
         // Ray.exitActor(): the node ends the actor without restarting it.
+        exiting = true;
         finished
             .setActorExit(true)
             .addReturns(store(returnId, core.codec().serialize(null), ObjectFormat.JAVA_VALUE));

@@ -124,6 +124,9 @@ public final class JavaWorkerMain {
           } else {
             runner.run(m.getExecute());
           }
+          if (runner.exiting()) {
+            break;
+          }
         }
         // CancelTask: a Java task is not interrupted yet (it runs to its end).
       }
