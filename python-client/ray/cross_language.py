@@ -17,6 +17,33 @@ __all__ = ["java_function", "java_actor_class"]
 _OPTIONS = {"num_cpus", "num_gpus", "resources", "memory", "max_retries", "name"}
 
 
+def _java_spec(session, name: str, class_name: str, function_name: str, max_retries: int) -> common.TaskSpec:
+    """A task spec calling Java: its ids, the Java function it names, from a Python caller."""
+    spec = common.TaskSpec(
+        task_id=ids.new_task_id(session.job_id),
+        job_id=session.job_id,
+        caller_id=session.client_id,
+        num_returns=1,
+        max_retries=max_retries,
+        name=name,
+        caller_language=common.PYTHON,
+    )
+    spec.function.language = common.JAVA
+    spec.function.class_name = class_name
+    spec.function.function_name = function_name
+    spec.function.function_id = cross_language.function_id("java", class_name, function_name)
+    parent = context.task_context.task_id
+    if parent:
+        spec.parent_task_id = parent
+    return spec
+
+
+def _submit(session, spec: common.TaskSpec, args) -> None:
+    keep_alive = [cross_language.add_arg(session, spec.args.add(), a) for a in args]
+    session.submit(spec)
+    del keep_alive  # large arguments were put into the store; the node holds them now
+
+
 class JavaFunction:
     """A static method of a Java class, callable as a remote function: ``.remote(*args)``."""
 
@@ -43,29 +70,11 @@ class JavaFunction:
             raise TypeError("Java functions take positional arguments only")
         session = context.session_or_init()
         opts = self._options
-        task_id = ids.new_task_id(session.job_id)
-        spec = common.TaskSpec(
-            task_id=task_id,
-            job_id=session.job_id,
-            caller_id=session.client_id,
-            num_returns=1,
-            max_retries=opts.get("max_retries", 3),
-            name=opts.get("name") or f"{self._class_name.rsplit('.', 1)[-1]}.{self._function_name}",
-            caller_language=common.PYTHON,
-        )
-        spec.function.language = common.JAVA
-        spec.function.class_name = self._class_name
-        spec.function.function_name = self._function_name
-        spec.function.function_id = cross_language.function_id("java", self._class_name, self._function_name)
-        demand = resource_demand({"num_cpus": opts.get("num_cpus", 1), **opts})
-        spec.resources.update(demand)
-        parent = context.task_context.task_id
-        if parent:
-            spec.parent_task_id = parent
-        keep_alive = [cross_language.add_arg(session, spec.args.add(), a) for a in args]
-        session.submit(spec)
-        del keep_alive
-        return task_spec.return_refs(task_id, 1)
+        name = opts.get("name") or f"{self._class_name.rsplit('.', 1)[-1]}.{self._function_name}"
+        spec = _java_spec(session, name, self._class_name, self._function_name, opts.get("max_retries", 3))
+        spec.resources.update(resource_demand({"num_cpus": opts.get("num_cpus", 1), **opts}))
+        _submit(session, spec, args)
+        return task_spec.return_refs(spec.task_id, 1)
 
     def __call__(self, *args, **kwargs):
         raise TypeError("Remote functions cannot be called directly. Instead of running 'f()', try 'f.remote()'.")
@@ -103,20 +112,7 @@ class JavaActorClass:
         opts = self._options
         simple = self._class_name.rsplit(".", 1)[-1]
         actor_id = os.urandom(12) + session.job_id
-        task_id = ids.new_task_id(session.job_id)
-        spec = common.TaskSpec(
-            task_id=task_id,
-            job_id=session.job_id,
-            caller_id=session.client_id,
-            num_returns=1,
-            max_retries=0,
-            name=f"{simple}.<init>",
-            caller_language=common.PYTHON,
-        )
-        spec.function.language = common.JAVA
-        spec.function.class_name = self._class_name
-        spec.function.function_name = "<init>"
-        spec.function.function_id = cross_language.function_id("java", self._class_name, "<init>")
+        spec = _java_spec(session, f"{simple}.<init>", self._class_name, "<init>", 0)
         placement, lifetime = actor_resources(opts)
         spec.resources.update(placement)
         creation = spec.actor_creation
@@ -126,11 +122,9 @@ class JavaActorClass:
         creation.max_concurrency = opts.get("max_concurrency", 1)
         creation.class_name = simple
         creation.lifetime_resources.update(lifetime)
-        keep_alive = [cross_language.add_arg(session, spec.args.add(), a) for a in args]
-        session.submit(spec)
-        del keep_alive
+        _submit(session, spec, args)
         # The creation's return is the actor's lifetime object: this handle's ref keeps it alive.
-        lifetime_ref = task_spec.return_refs(task_id, 1)
+        lifetime_ref = task_spec.return_refs(spec.task_id, 1)
         return JavaActorHandle(actor_id, self._class_name, lifetime_ref, session.node_id)
 
 
@@ -166,30 +160,14 @@ class _JavaActorMethod:
             raise TypeError("Java methods take positional arguments only")
         session = context.session_or_init()
         h = self._handle
-        task_id = ids.new_task_id(session.job_id)
-        spec = common.TaskSpec(
-            task_id=task_id,
-            job_id=session.job_id,
-            caller_id=session.client_id,
-            num_returns=1,
-            max_retries=0,
-            name=f"{h._class_name.rsplit('.', 1)[-1]}.{self._name}",
-            caller_language=common.PYTHON,
-        )
-        spec.function.language = common.JAVA
-        spec.function.class_name = h._class_name
-        spec.function.function_name = self._name
+        name = f"{h._class_name.rsplit('.', 1)[-1]}.{self._name}"
+        spec = _java_spec(session, name, h._class_name, self._name, 0)
         spec.actor_task.actor_id = h._actor_id
         spec.actor_task.method_name = self._name
         spec.actor_task.lifetime_object_id = h._lifetime_ref.binary()
         spec.actor_task.home_node_id = h._home_node_id
-        parent = context.task_context.task_id
-        if parent:
-            spec.parent_task_id = parent
-        keep_alive = [cross_language.add_arg(session, spec.args.add(), a) for a in args]
-        session.submit(spec)
-        del keep_alive
-        return task_spec.return_refs(task_id, 1)
+        _submit(session, spec, args)
+        return task_spec.return_refs(spec.task_id, 1)
 
 
 def java_actor_class(class_name: str) -> JavaActorClass:
