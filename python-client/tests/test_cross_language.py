@@ -117,3 +117,24 @@ def test_java_calls_python_with_every_cross_language_type(java_code, tmp_path):
         "raised true",
         "py actor 15 20",
     ], result.stdout + result.stderr
+
+
+def test_py4j_reaches_the_jobs_classes_and_its_jvm_stops_with_the_driver(cluster_with_java):
+    import psutil
+    from py4j.java_gateway import GatewayParameters, JavaGateway
+    from py4j.protocol import Py4JError
+
+    gw = ray.util.java_gateway()
+    assert gw.jvm.io.demo.Ops.add(1, 2) == 3
+    counter = gw.jvm.io.demo.Counter(5)  # an object of the job's code, living in that JVM
+    assert counter.increment(2) == 7 and counter.get() == 7
+    assert gw.jvm.java.lang.Math.max(3, 9) == 9
+    assert ray.util.java_gateway() is gw  # one JVM per driver
+    process = ray._private.api.driver_state().java_gateway.process
+    port = gw.gateway_parameters.port
+    intruder = JavaGateway(gateway_parameters=GatewayParameters(port=port, auth_token="not-the-token"))
+    with pytest.raises(Py4JError):
+        intruder.jvm.java.lang.Math.max(1, 2)  # loopback only, and only with the driver's token
+    intruder.close()
+    ray.shutdown()
+    assert process.poll() is not None and not psutil.pid_exists(process.pid)  # the JVM is gone

@@ -33,6 +33,9 @@ class _DriverState:
     """What ray.init() set up in this process and ray.shutdown() tears down."""
 
     def __init__(self, session, transport, attach_call, node: Optional[NodeProcess], log_monitor, address_info):
+        # The job's code search path (JobConfig), and the py4j JVM ray.util.java_gateway() started.
+        self.code_search_path = []
+        self.java_gateway = None
         self.session = session
         self.transport = transport
         self.attach_call = attach_call
@@ -196,6 +199,7 @@ def init(
             logger.info("Connecting to existing Ray cluster at address: %s...", control_address)
             node_manager_address = _local_node_manager(control_address)
         try:
+            code_search_path = [os.path.abspath(p) for p in job_config.code_search_path] if job_config else []
             _driver = _connect(
                 control_address,
                 node_manager_address,
@@ -203,8 +207,9 @@ def init(
                 namespace,
                 log_to_driver,
                 job_env,
-                code_search_path=list(job_config.code_search_path) if job_config is not None else [],
+                code_search_path=code_search_path,
             )
+            _driver.code_search_path = code_search_path
         except BaseException:
             if node is not None:
                 node.stop()
@@ -418,6 +423,15 @@ def _connect(
 # ----------------------------------------------------------------------------- shutdown
 
 
+def driver_state() -> _DriverState:
+    """This driver's connection (ray.init() runs first if it has not)."""
+    context.session_or_init()
+    state = _driver
+    if state is None:
+        raise RuntimeError("This process is not a Ray driver (ray.util.java_gateway() is for drivers)")
+    return state
+
+
 def shutdown(_exiting_interpreter: bool = False) -> None:
     """Disconnects; stops the local cluster if ray.init() started one. Safe to call twice.
 
@@ -444,6 +458,8 @@ def shutdown(_exiting_interpreter: bool = False) -> None:
         finally:
             context.set_session(None)
             state.session.close()
+            if state.java_gateway is not None:
+                state.java_gateway.close()
             if state.node is not None:
                 state.node.stop()
         try:

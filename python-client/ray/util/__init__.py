@@ -1,6 +1,7 @@
 """Utilities built on tasks and actors, as in ray.util."""
 
 from ray.util.actor_pool import ActorPool
+from ray.util.java_gateway import java_gateway
 from ray.util.placement_group import (
     get_current_placement_group,
     get_placement_group,
@@ -19,6 +20,7 @@ def get_node_ip_address() -> str:
 
 __all__ = [
     "ActorPool",
+    "java_gateway",
     "get_node_ip_address",
     "placement_group",
     "placement_group_table",
