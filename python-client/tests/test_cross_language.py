@@ -57,10 +57,30 @@ def test_python_calls_java_with_every_cross_language_type(cluster_with_java):
     assert ray.get(f("io.demo.Ops", "half").remote(5)) == 2.5
     assert ray.get(f("io.demo.Ops", "not").remote(True)) is False
     assert ray.get(f("io.demo.Ops", "count").remote({"a": 1, "b": 2})) == 2
-    assert ray.get(f("io.demo.Ops", "scale").remote([1.0, 2.0], 3.0)) == [3.0, 6.0]
+    # A Java primitive array comes back as a NumPy array.
+    assert ray.get(f("io.demo.Ops", "scale").remote([1.0, 2.0], 3.0)).tolist() == [3.0, 6.0]
     # A result travels on as an argument by reference.
     three = f("io.demo.Ops", "add").remote(1, 2)
     assert ray.get(f("io.demo.Ops", "add").remote(three, 10)) == 13
+
+
+def test_a_numpy_array_crosses_to_java_through_shared_memory_and_back(cluster_with_java):
+    import math
+
+    import numpy as np
+
+    f = ray.cross_language.java_function
+    arr = np.random.default_rng(0).standard_normal(256 * 1024 * 1024 // 8)  # 256 MiB of float64
+    info = ray.get(f("io.demo.Arrays", "inspect").remote(arr))
+    # The Java task read a direct view of the object in shared memory: its heap did not take a
+    # copy of the 256 MiB payload.
+    assert info["direct"] is True and info["length"] == arr.size
+    assert info["heapGrowthMiB"] < 32, info
+    assert math.isclose(info["sum"], float(arr.sum()), rel_tol=1e-9)
+    back = ray.get(f("io.demo.Arrays", "same").remote(arr))
+    assert back.dtype == np.float64 and back.shape == arr.shape and np.array_equal(back, arr)
+    assert not back.flags.owndata  # a view of the returned object in shared memory, not a copy
+    np.testing.assert_array_equal(ray.get(f("io.demo.Arrays", "doubled").remote(np.arange(5.0))), np.arange(5.0) * 2)
 
 
 def test_java_exceptions_and_bad_calls_reach_python_as_cross_language_errors(cluster_with_java):

@@ -386,6 +386,8 @@ class TaskExecutor:
                 value = session.value_of(a.resolved) if a.HasField("resolved") else next(fetched)
             elif a.value.format == common.CROSS_LANGUAGE:
                 value = cross_language.decode(a.value.payload)
+            elif a.value.format == common.ARRAY:
+                value = cross_language.decode_array(a.value.payload).copy()
             else:
                 value = serialization.deserialize(memoryview(a.value.payload))
             if a.keyword:

@@ -344,18 +344,25 @@ class Session:
                 "This object holds a Java value (made by a Java task or a Java driver's put): "
                 "reading Java values from Python is not supported by this Ray (Ray on the JVM) yet."
             )
-        if _format_of(v) == common.CROSS_LANGUAGE:
+        if _format_of(v) in (common.CROSS_LANGUAGE, common.ARRAY):
             from ray._private import cross_language
 
+            array = _format_of(v) == common.ARRAY
             if v.WhichOneof("location") == "inline":
-                return cross_language.decode(v.inline.payload)
+                payload = v.inline.payload
+                return cross_language.decode_array(payload).copy() if array else cross_language.decode(payload)
+            object_id = v.object_id
             if not pinned_by_node:
-                self.outbox.acquire_pin(v.object_id)
+                self.outbox.acquire_pin(object_id)
+            frame = self.arena.readable(v.shared.payload_offset, v.shared.payload_size, object_id)
+            if array:
+                # A view of shared memory: the pin is released when the array dies.
+                outbox = self.outbox
+                return cross_language.decode_array(frame, pinned_base(frame, lambda: outbox.release_pin(object_id)))
             try:
-                frame = self.arena.readable(v.shared.payload_offset, v.shared.payload_size, v.object_id)
                 return cross_language.decode(frame)
             finally:
-                self.outbox.release_pin(v.object_id)
+                self.outbox.release_pin(object_id)
         which = v.WhichOneof("location")
         if which == "inline":
             fmt = v.inline.format

@@ -29,10 +29,9 @@ public final class ArenaView implements AutoCloseable {
     return map(FileChannel.MapMode.READ_ONLY, offset, size);
   }
 
-  /** Writes {@code bytes} at {@code offset} (space the node reserved with CreateObject). */
-  public void write(long offset, byte[] bytes) {
-    MappedByteBuffer target = map(FileChannel.MapMode.READ_WRITE, offset, bytes.length);
-    target.put(bytes);
+  /** The space at {@code offset} the node reserved with CreateObject, mapped for writing. */
+  public ByteBuffer writable(long offset, long size) {
+    return map(FileChannel.MapMode.READ_WRITE, offset, size);
   }
 
   private MappedByteBuffer map(FileChannel.MapMode mode, long offset, long size) {

@@ -148,12 +148,25 @@ public final class ClientCore implements AutoCloseable {
    * -1 when the node says the value is not needed.
    */
   public long writeToArena(ByteString id, byte[] bytes, ObjectFormat format, boolean isTaskReturn) {
+    return writeToArena(id, bytes.length, format, isTaskReturn, target -> target.put(bytes));
+  }
+
+  /**
+   * Stores {@code size} bytes that {@code writer} puts straight into the arena (no copy on the
+   * heap); returns the payload offset, or -1 when the node says the value is not needed.
+   */
+  public long writeToArena(
+      ByteString id,
+      int size,
+      ObjectFormat format,
+      boolean isTaskReturn,
+      java.util.function.Consumer<ByteBuffer> writer) {
     CreateObjectReply reply =
         node.createObject(
             CreateObjectRequest.newBuilder()
                 .setClientId(clientId)
                 .setObjectId(id)
-                .setPayloadSize(bytes.length)
+                .setPayloadSize(size)
                 .setFormat(format)
                 .setIsTaskReturn(isTaskReturn)
                 .setAfterSeq(fence())
@@ -164,7 +177,7 @@ public final class ClientCore implements AutoCloseable {
     if (reply.getNotNeeded()) {
       return -1;
     }
-    arena.write(reply.getPayloadOffset(), bytes);
+    writer.accept(arena.writable(reply.getPayloadOffset(), size));
     node.sealObject(SealObjectRequest.newBuilder().setClientId(clientId).setObjectId(id).build());
     return reply.getPayloadOffset();
   }
@@ -247,6 +260,9 @@ public final class ClientCore implements AutoCloseable {
         return codec.deserialize(payload);
       case CROSS_LANGUAGE:
         return io.ray.runtime.serialization.CrossLanguageCodec.decode(payload);
+      case ARRAY:
+        // A view of the payload (of shared memory): read in place, or copied when fitted.
+        return io.ray.runtime.serialization.ArrayCodec.decode(payload);
       case JAVA_ERROR:
         JavaError error = (JavaError) codec.deserialize(payload);
         throw new RayTaskException(

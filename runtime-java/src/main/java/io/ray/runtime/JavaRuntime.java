@@ -232,16 +232,19 @@ abstract class JavaRuntime implements RayRuntime {
     if (arg instanceof ObjectRefImpl<?> ref) {
       return TaskArg.newBuilder().setObjectId(ref.id()).build();
     }
-    byte[] bytes = CrossLanguageCodec.encode(arg);
+    boolean array = io.ray.runtime.serialization.ArrayCodec.supported(arg);
+    ObjectFormat format = array ? ObjectFormat.ARRAY : ObjectFormat.CROSS_LANGUAGE;
+    byte[] bytes =
+        array
+            ? io.ray.runtime.serialization.ArrayCodec.encode(arg)
+            : CrossLanguageCodec.encode(arg);
     if (bytes.length <= core.maxInlineBytes()) {
       return TaskArg.newBuilder()
           .setValue(
-              InlineObject.newBuilder()
-                  .setFormat(ObjectFormat.CROSS_LANGUAGE)
-                  .setPayload(ByteString.copyFrom(bytes)))
+              InlineObject.newBuilder().setFormat(format).setPayload(ByteString.copyFrom(bytes)))
           .build();
     }
-    ObjectRefImpl<?> put = core.putEncoded(bytes, ObjectFormat.CROSS_LANGUAGE);
+    ObjectRefImpl<?> put = core.putEncoded(bytes, format);
     keepAlive.add(put);
     return TaskArg.newBuilder().setObjectId(put.id()).build();
   }

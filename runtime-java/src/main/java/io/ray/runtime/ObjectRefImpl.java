@@ -34,6 +34,9 @@ public final class ObjectRefImpl<T> implements ObjectRef<T> {
 
   /** The value as this ref's type asks (a cross-language value made to fit it). */
   Object fit(Object value) {
+    if (type == null && value instanceof io.ray.runtime.serialization.ArrayCodec.NdArray a) {
+      return io.ray.runtime.serialization.ArrayCodec.convert(a, null); // a Java array (a copy)
+    }
     return type == null
         ? value
         : io.ray.runtime.serialization.CrossLanguageCodec.convert(value, type);

@@ -136,6 +136,9 @@ public final class CrossLanguageCodec {
   /** Fits a decoded value to {@code type} (a parameter's or a declared return type). */
   public static Object convert(Object v, Type type) {
     Class<?> raw = rawClass(type);
+    if (v instanceof ArrayCodec.NdArray a) {
+      return ArrayCodec.convert(a, raw);
+    }
     if (v == null || raw == null || raw == Object.class) {
       return v;
     }

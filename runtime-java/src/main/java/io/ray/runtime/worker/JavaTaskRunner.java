@@ -22,6 +22,7 @@ import io.ray.runtime.ClientCore;
 import io.ray.runtime.JavaFunctions;
 import io.ray.runtime.RuntimeHolder;
 import io.ray.runtime.WorkerRuntime;
+import io.ray.runtime.serialization.ArrayCodec;
 import io.ray.runtime.serialization.CrossLanguageCodec;
 import io.ray.runtime.serialization.JavaCodec;
 import io.ray.runtime.serialization.JavaError;
@@ -122,10 +123,14 @@ final class JavaTaskRunner implements AutoCloseable {
     boolean fromPython = spec.getCallerLanguage() == Language.PYTHON;
     try {
       Object result = call(spec);
-      finished.addReturns(
-          fromPython
-              ? store(returnId, CrossLanguageCodec.encode(result), ObjectFormat.CROSS_LANGUAGE)
-              : store(returnId, core.codec().serialize(result), ObjectFormat.JAVA_VALUE));
+      if (fromPython && ArrayCodec.supported(result)) {
+        finished.addReturns(storeArray(returnId, result));
+      } else {
+        finished.addReturns(
+            fromPython
+                ? store(returnId, CrossLanguageCodec.encode(result), ObjectFormat.CROSS_LANGUAGE)
+                : store(returnId, core.codec().serialize(result), ObjectFormat.JAVA_VALUE));
+      }
     } catch (Throwable t) {
       Throwable cause = t instanceof InvocationTargetException ite ? ite.getCause() : t;
       if (fromPython) {
@@ -252,6 +257,24 @@ final class JavaTaskRunner implements AutoCloseable {
                 .setPayloadOffset(Math.max(offset, 0))
                 .setPayloadSize(bytes.length)
                 .setFormat(format))
+        .build();
+  }
+
+  /** A primitive array (or NIO view) for a Python caller, written straight into the arena. */
+  private ObjectValue storeArray(ByteString id, Object array) {
+    int size = ArrayCodec.encodedSize(array);
+    if (size <= core.maxInlineBytes()) {
+      return store(id, ArrayCodec.encode(array), ObjectFormat.ARRAY);
+    }
+    long offset =
+        core.writeToArena(id, size, ObjectFormat.ARRAY, true, t -> ArrayCodec.write(array, t));
+    return ObjectValue.newBuilder()
+        .setObjectId(id)
+        .setShared(
+            SharedMemoryObject.newBuilder()
+                .setPayloadOffset(Math.max(offset, 0))
+                .setPayloadSize(size)
+                .setFormat(ObjectFormat.ARRAY))
         .build();
   }
 
