@@ -105,6 +105,14 @@ class JavaDriverITCase {
     }
   }
 
+  static String currentTaskId() {
+    return Ray.getRuntimeContext().getCurrentTaskId().toString();
+  }
+
+  static int count(List<Object> values) {
+    return values.size();
+  }
+
   @BeforeAll
   static void start() {
     Ray.init();
@@ -221,5 +229,42 @@ class JavaDriverITCase {
     Ray.get(both);
     double seconds = (System.nanoTime() - start) / 1e9;
     assertTrue(seconds < 1.9, "two 1 s calls took " + seconds + " s: they did not overlap");
+  }
+
+  @Test
+  void badInputIsAClearErrorNeverAHang() {
+    int captured = 3;
+    IllegalArgumentException capturing =
+        assertThrows(IllegalArgumentException.class, () -> Ray.task(() -> captured * 2).remote());
+    assertTrue(capturing.getMessage().contains("captures variables"), capturing.getMessage());
+    ObjectRef<Integer> ref = Ray.put(1);
+    IllegalArgumentException nested =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Ray.task(JavaDriverITCase::count, List.<Object>of(ref)).remote());
+    assertTrue(nested.getMessage().contains("ObjectRef inside a value"), nested.getMessage());
+    UnsupportedOperationException option =
+        assertThrows(
+            UnsupportedOperationException.class,
+            () -> Ray.actor(Counter::new, 0).setJvmOptions(List.of("-Xmx1g")).remote());
+    assertTrue(option.getMessage().contains("setJvmOptions"), option.getMessage());
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> Ray.task(JavaDriverITCase::square, 1).setMaxRetries(-2));
+    // A resource no node has: the task waits for it (it is not run without it).
+    ObjectRef<Integer> starved =
+        Ray.task(JavaDriverITCase::square, 2).setResource("no-such-resource", 1.0).remote();
+    assertThrows(RayTimeoutException.class, () -> starved.get(1500));
+  }
+
+  @Test
+  void theRuntimeContextKnowsTheJobNodeAndTask() {
+    var context = Ray.getRuntimeContext();
+    assertFalse(context.getCurrentJobId().isNil());
+    assertFalse(context.getCurrentNodeId().isNil());
+    assertTrue(context.getNamespace().startsWith("anonymous-"), context.getNamespace());
+    String inTask = Ray.task(JavaDriverITCase::currentTaskId).remote().get();
+    assertEquals(48, inTask.length()); // a task id, 24 bytes in hex
+    assertFalse(inTask.matches("f+"));
   }
 }
