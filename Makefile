@@ -82,8 +82,10 @@ run-java: build
 
 test: build lint test-java test-python
 
+# RAY_PYTHON: the interpreter whose Python workers the Java tests' own clusters run (calls from
+# Java to Python).
 test-java: build
-	$(MVN) test
+	RAY_PYTHON=$(CURDIR)/$(PY) $(MVN) test
 
 test-python: build
 	$(VENV)/bin/tox -q
