@@ -137,8 +137,10 @@ public class JavaBench {
   }
 
   private static void run() {
+    // Warm-ups are as long as the measured loops: a JVM engine is still compiling its hot paths
+    // during the first few hundred calls.
     // (a) tasks one at a time.
-    sequentialTasks(30);
+    sequentialTasks(300);
     record("tasks_per_s_sequential", sequentialTasks(300));
 
     // (b) tasks in batches of 1,000.
@@ -147,7 +149,7 @@ public class JavaBench {
 
     // (c) actor calls on one actor, one at a time and in a batch of 1,000.
     ActorHandle<Counter> actor = Ray.actor(Counter::new).remote();
-    sequentialActorCalls(actor, 30);
+    sequentialActorCalls(actor, 500);
     record("actor_calls_per_s_sequential", sequentialActorCalls(actor, 500));
     batchActorCalls(actor, 1000);
     record("actor_calls_per_s_batch_1000", batchActorCalls(actor, 1000));

@@ -37,7 +37,11 @@ final class EmbeddedNode {
   static EmbeddedNode start(Double numCpus, String token) {
     Path session = sessionDir();
     String pythonConfig = pythonConfig(session);
-    List<String> cmd = new ArrayList<>(JvmOptions.javaCommand(List.of("-XX:TieredStopAtLevel=1")));
+    // Our jars only, as the Python launcher starts nodes: the node and its workers can then use
+    // the class-data-sharing archive (the user's classes reach workers by the code search path).
+    List<String> cmd =
+        new ArrayList<>(
+            JvmOptions.javaCommand(List.of("-XX:TieredStopAtLevel=1"), JvmOptions.ourClassPath()));
     cmd.add("io.ray.engine.node.NodeMain");
     cmd.add("--head");
     cmd.add("--session-dir=" + session);

@@ -59,6 +59,11 @@ public final class JvmOptions {
    * the class-data-sharing archive when there is one (a JVM that cannot use it runs without).
    */
   public static List<String> javaCommand(List<String> extra) {
+    return javaCommand(extra, classPath());
+  }
+
+  /** As {@link #javaCommand(List)}, with the given class path. */
+  public static List<String> javaCommand(List<String> extra, String classPath) {
     Path options = optionsFile();
     List<String> cmd = new ArrayList<>();
     cmd.add(javaExecutable());
@@ -70,7 +75,7 @@ public final class JvmOptions {
     }
     cmd.addAll(extra);
     cmd.add("-cp");
-    cmd.add(classPath());
+    cmd.add(classPath);
     return cmd;
   }
 
@@ -82,5 +87,26 @@ public final class JvmOptions {
   /** This JVM's class path, reused for the processes it starts. */
   public static String classPath() {
     return System.getProperty("java.class.path");
+  }
+
+  /**
+   * Our jars only: every jar next to {@code jvm.options}, sorted, as absolute paths, the class path
+   * the Python launcher gives nodes (and so workers). A process started with exactly this string
+   * can use the class-data-sharing archive made for it; a user's driver JVM, whose class path also
+   * holds the user's code, starts its node with this one instead of its own.
+   */
+  public static String ourClassPath() {
+    Path dir = optionsFile().toAbsolutePath().getParent();
+    try (var files = Files.list(dir)) {
+      List<String> jars =
+          files
+              .filter(f -> f.getFileName().toString().endsWith(".jar"))
+              .map(f -> f.toAbsolutePath().toString())
+              .sorted()
+              .toList();
+      return jars.isEmpty() ? classPath() : String.join(java.io.File.pathSeparator, jars);
+    } catch (java.io.IOException e) {
+      return classPath();
+    }
   }
 }
