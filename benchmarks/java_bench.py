@@ -140,7 +140,7 @@ def run_driver(cmd: list, env: dict, log_path: Path, timeout_s: float) -> dict:
             stdout = p.stdout.read() if p.stdout else ""
             with open(log_path, "a") as f:
                 f.write("\n--- stdout ---\n" + (stdout or ""))
-            raise RuntimeError(f"timed out after {timeout_s:.0f} s (log: {log_path})")
+            raise RuntimeError(f"timed out after {timeout_s:.0f} s (log: {log_path})") from None
         finally:
             # The driver's own children (our node, Ray's workers) end with it; anything left in
             # its session is killed by pid.
@@ -290,8 +290,7 @@ def main() -> int:
         if not shutil.which(tool):
             sys.exit(f"`{tool}` not found on PATH")
     if (os.cpu_count() or 0) != 2:
-        log(f"note: this machine has {os.cpu_count()} cores; our node takes them all as CPUs,"
-            " Ray's head is given 2")
+        log(f"note: this machine has {os.cpu_count()} cores; our node takes them all as CPUs," " Ray's head is given 2")
 
     work = Path(tempfile.mkdtemp(prefix="jbench_"))
     log(f"work directory: {work}")
@@ -304,8 +303,8 @@ def main() -> int:
         compile_bench(ray_jar, work / "ray-classes")
         for i in range(args.rounds):
             for name, runs, fn in (
-                ("ours", ours, lambda: run_ours(work, i, args.timeout)),
-                ("Ray", ray, lambda: run_ray(work, i, args.timeout, ray_venv, ray_jar, args.port)),
+                ("ours", ours, lambda i=i: run_ours(work, i, args.timeout)),
+                ("Ray", ray, lambda i=i: run_ray(work, i, args.timeout, ray_venv, ray_jar, args.port)),
             ):
                 log(f"--- round {i + 1}: {name}")
                 try:
