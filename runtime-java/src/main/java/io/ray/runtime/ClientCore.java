@@ -34,9 +34,9 @@ import java.util.function.Consumer;
  * of the store, task submissions, reference counts.
  *
  * <p>Changes (submissions, puts of small values, reference counts) go out in order on the process's
- * change stream as {@code ClientOps} with seq 1, 2, ...; every read carries the seq of the last
- * change ({@code after_seq}), so the node answers it only after applying that change. Reads are
- * unary calls. Thread-safe: changes are numbered and sent under one lock.
+ * change stream as {@code ClientOps} with seq 1, 2, ... ({@link ChangeStream}); every read carries
+ * the seq of the last change ({@code after_seq}) and the changes not sent yet, so the node answers
+ * it only after applying them. Reads are unary calls. Thread-safe.
  */
 public final class ClientCore implements AutoCloseable {
   final ByteString clientId;
@@ -45,12 +45,9 @@ public final class ClientCore implements AutoCloseable {
   final JavaCodec codec;
   private final NodeManagerServiceBlockingStub node;
   private final ArenaView arena;
-  private final Consumer<ClientOps> changes;
+  private final ChangeStream changes;
   private final ByteString putPrefix = Ids.random(Ids.TASK_ID_SIZE - Ids.JOB_ID_SIZE);
   private final AtomicInteger putCounter = new AtomicInteger();
-  private final Object sendLock = new Object();
-  private long seq;
-  private volatile boolean closed;
 
   /**
    * @param changes sends one message on the process's change stream (called under a lock, in order)
@@ -69,7 +66,7 @@ public final class ClientCore implements AutoCloseable {
     this.codec = codec;
     this.node = node;
     this.arena = arena;
-    this.changes = changes;
+    this.changes = new ChangeStream(changes);
   }
 
   public JavaCodec codec() {
@@ -83,25 +80,21 @@ public final class ClientCore implements AutoCloseable {
   // ---------------------------------------------------------------- the change stream
 
   private long send(ClientOps.Builder ops) {
-    synchronized (sendLock) {
-      if (closed) {
-        return seq;
-      }
-      seq++;
-      changes.accept(ops.setSeq(seq).build());
-      return seq;
-    }
+    return changes.add(ops);
   }
 
   long action(ClientAction action) {
     return send(ClientOps.newBuilder().addActions(action));
   }
 
+  /** Waits until every change so far is on the stream. */
+  public void awaitSent() {
+    changes.awaitSent();
+  }
+
   /** The seq of the last change sent: a read carrying it sees every change before it. */
   long fence() {
-    synchronized (sendLock) {
-      return seq;
-    }
+    return changes.fence();
   }
 
   /** This process no longer holds one count on the object (an ObjectRef of it died). */
@@ -190,14 +183,22 @@ public final class ClientCore implements AutoCloseable {
 
   /** Values of the objects, in order; raises the first stored error, or RayTimeoutException. */
   public List<Object> get(List<ByteString> ids, long timeoutMs) {
-    GetObjectsReply reply =
-        node.getObjects(
-            GetObjectsRequest.newBuilder()
-                .setClientId(clientId)
-                .addAllObjectIds(ids)
-                .setTimeoutMs(timeoutMs < 0 ? -1 : timeoutMs)
-                .setAfterSeq(fence())
-                .build());
+    ChangeStream.Taken taken = changes.take();
+    GetObjectsReply reply;
+    try {
+      reply =
+          node.getObjects(
+              GetObjectsRequest.newBuilder()
+                  .setClientId(clientId)
+                  .addAllObjectIds(ids)
+                  .setTimeoutMs(timeoutMs < 0 ? -1 : timeoutMs)
+                  .setAfterSeq(taken.seq())
+                  .addAllOps(taken.messages())
+                  .build());
+    } catch (RuntimeException e) {
+      changes.putBack(taken.messages());
+      throw e;
+    }
     if (reply.getTimedOut()) {
       throw new RayTimeoutException("Get timed out: some object(s) not ready.");
     }
@@ -219,16 +220,23 @@ public final class ClientCore implements AutoCloseable {
 
   /** Indices of the ready objects (at least {@code numReady} unless the timeout passed first). */
   public List<Integer> wait(List<ByteString> ids, int numReady, long timeoutMs, boolean fetch) {
-    return node.waitObjects(
-            WaitObjectsRequest.newBuilder()
-                .setClientId(clientId)
-                .addAllObjectIds(ids)
-                .setNumReady(numReady)
-                .setTimeoutMs(timeoutMs < 0 ? -1 : timeoutMs)
-                .setAfterSeq(fence())
-                .setNoFetch(!fetch)
-                .build())
-        .getReadyIndicesList();
+    ChangeStream.Taken taken = changes.take();
+    try {
+      return node.waitObjects(
+              WaitObjectsRequest.newBuilder()
+                  .setClientId(clientId)
+                  .addAllObjectIds(ids)
+                  .setNumReady(numReady)
+                  .setTimeoutMs(timeoutMs < 0 ? -1 : timeoutMs)
+                  .setAfterSeq(taken.seq())
+                  .addAllOps(taken.messages())
+                  .setNoFetch(!fetch)
+                  .build())
+          .getReadyIndicesList();
+    } catch (RuntimeException e) {
+      changes.putBack(taken.messages());
+      throw e;
+    }
   }
 
   /**
@@ -294,12 +302,10 @@ public final class ClientCore implements AutoCloseable {
     return new ObjectRefImpl<>(Ids.returnId(spec.getTaskId(), 1), this, type);
   }
 
-  /** Stops sending changes (the stream is closing). */
+  /** Sends the last changes, then stops (the stream is closing). */
   @Override
   public void close() {
-    synchronized (sendLock) {
-      closed = true;
-    }
+    changes.close();
     arena.close();
   }
 

@@ -171,6 +171,8 @@ final class JavaTaskRunner implements AutoCloseable {
       System.err.flush();
       taskName.set("");
     }
+    // The task's own changes (submissions, puts, released refs) go first.
+    core.awaitSent();
     link.finished(finished.build());
   }
 
