@@ -26,7 +26,7 @@ BUNDLED_JAR := python-client/ray/_jars/ray-runtime-java.jar
 S3PROXY_VERSION := 2.6.0
 S3PROXY_JAR := target/s3proxy/s3proxy-$(S3PROXY_VERSION)-jar-with-dependencies.jar
 
-.PHONY: build run run-java test test-java test-python bench bench-ray lint format clean
+.PHONY: build run run-java run-java-python test test-java test-python bench bench-ray lint format clean
 
 build: $(VENV)/.client-installed $(STUBS) $(BUNDLED_JAR) $(S3PROXY_JAR)
 
@@ -79,6 +79,10 @@ run: build
 # Ray's Java quick start (examples-java) on an embedded local cluster.
 run-java: build
 	$(JAVA_HOME)/bin/java @python-client/ray/_jars/jvm.options -cp "examples-java/target/classes:python-client/ray/_jars/*" io.ray.examples.QuickStart
+
+# Calling Python from Java (examples-java's CallPython); the cluster's Python workers use our venv.
+run-java-python: build
+	RAY_PYTHON=$(CURDIR)/$(PY) $(JAVA_HOME)/bin/java @python-client/ray/_jars/jvm.options -cp "examples-java/target/classes:python-client/ray/_jars/*" io.ray.examples.CallPython
 
 test: build lint test-java test-python
 

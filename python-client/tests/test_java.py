@@ -16,7 +16,8 @@ import pytest
 from ray._private.node import jar_directory, java_executable
 
 REPO = Path(__file__).resolve().parents[2]
-QUICKSTART = REPO / "examples-java" / "src" / "main" / "java" / "io" / "ray" / "examples" / "QuickStart.java"
+EXAMPLES = REPO / "examples-java" / "src" / "main" / "java" / "io" / "ray" / "examples"
+QUICKSTART = EXAMPLES / "QuickStart.java"
 RAY = str(Path(sys.executable).parent / "ray")
 EXPECTED = [
     "squares: [0, 1, 4, 9]",
@@ -35,14 +36,17 @@ def compiled(tmp_path_factory):
     api = glob.glob(os.path.join(jars, "ray-api-*.jar"))
     assert api, f"no ray-api jar in {jars}"
     javac = os.path.join(os.path.dirname(java_executable()), "javac")
+    sources = [str(QUICKSTART), str(EXAMPLES / "CallPython.java")]
     result = subprocess.run(
-        [javac, "-cp", api[0], "-d", str(out), str(QUICKSTART)], capture_output=True, text=True, timeout=120
+        [javac, "-cp", api[0], "-d", str(out), *sources], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
     return out
 
 
-def _run(classes: Path, env: dict, *props: str) -> subprocess.CompletedProcess:
+def _run(
+    classes: Path, env: dict, *props: str, main: str = "io.ray.examples.QuickStart"
+) -> subprocess.CompletedProcess:
     jars = jar_directory()
     cmd = [
         java_executable(),
@@ -50,7 +54,7 @@ def _run(classes: Path, env: dict, *props: str) -> subprocess.CompletedProcess:
         *props,
         "-cp",
         f"{classes}{os.pathsep}{os.path.join(jars, '*')}",
-        "io.ray.examples.QuickStart",
+        main,
     ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env)
 
@@ -80,3 +84,15 @@ def test_quickstart_runs_on_a_ray_start_cluster(compiled, tmp_path):
         subprocess.run([RAY, "stop"], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert _printed(result) == EXPECTED, result.stdout + result.stderr
+
+
+def test_the_call_python_example_runs_python_from_java(compiled, tmp_path):
+    env = {**os.environ, "RAY_TMPDIR": str(tmp_path), "RAY_PYTHON": sys.executable}
+    env.pop("RAY_ADDRESS", None)
+    result = _run(compiled, env, main="io.ray.examples.CallPython")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _printed(result) == [
+        "math.sqrt(2) = 1.4142135623730951",
+        "sorted([3, 1, 2]) = [1, 2, 3]",
+        "a Python list actor holds our value 1 time(s)",
+    ], result.stdout + result.stderr
