@@ -122,19 +122,22 @@ abstract class JavaRuntime implements RayRuntime {
     ByteString taskId = Ids.newTaskId(core.jobId);
     List<ObjectRefImpl<?>> keepAlive = new ArrayList<>();
     TaskSpec.Builder spec =
-        newSpec(taskId, fd)
-            .putAllResources(o.resources())
-            .setMaxRetries(o.maxRetries() == null ? DEFAULT_MAX_RETRIES : o.maxRetries())
-            .setName(
-                o.name() != null
-                    ? o.name()
-                    : simpleName(fd.getClassName()) + "." + fd.getFunctionName())
-            .setParentTaskId(parentTaskId());
+        taskSpec(taskId, fd, o, simpleName(fd.getClassName()) + "." + fd.getFunctionName());
     addArguments(spec, args, keepAlive);
     ObjectRef<?> ref = core.submit(spec.build());
     // The puts made for large arguments stay ours until the submission is on the stream.
     Reference.reachabilityFence(keepAlive);
     return ref;
+  }
+
+  /** A plain task with its options applied (Ray's default retries, the given name or one). */
+  private TaskSpec.Builder taskSpec(
+      ByteString taskId, FunctionDescriptor fd, TaskOptions o, String defaultName) {
+    return newSpec(taskId, fd)
+        .putAllResources(o.resources())
+        .setMaxRetries(o.maxRetries() == null ? DEFAULT_MAX_RETRIES : o.maxRetries())
+        .setName(o.name() != null ? o.name() : defaultName)
+        .setParentTaskId(parentTaskId());
   }
 
   /** A task of this process with one return: its ids, its function. */
@@ -207,12 +210,7 @@ abstract class JavaRuntime implements RayRuntime {
             .setFunctionName(function)
             .setFunctionId(JavaFunctions.id("python:" + module + "." + function))
             .build();
-    TaskSpec.Builder spec =
-        newSpec(Ids.newTaskId(core.jobId), fd)
-            .putAllResources(o.resources())
-            .setMaxRetries(o.maxRetries() == null ? DEFAULT_MAX_RETRIES : o.maxRetries())
-            .setName(o.name() != null ? o.name() : module + "." + function)
-            .setParentTaskId(parentTaskId());
+    TaskSpec.Builder spec = taskSpec(Ids.newTaskId(core.jobId), fd, o, module + "." + function);
     List<ObjectRefImpl<?>> keepAlive = new ArrayList<>();
     addCrossLanguageArguments(spec, args, keepAlive);
     ObjectRef<?> ref = core.submit(spec.build(), pyFunction.getReturnType());

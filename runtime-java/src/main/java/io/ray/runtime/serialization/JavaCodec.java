@@ -57,15 +57,8 @@ public final class JavaCodec {
 
   /** Reads the value from the buffer's remaining bytes (a view of shared memory: no copy first). */
   public Object deserialize(ByteBuffer buffer) {
-    try (Input in = new ByteBufferInput(buffer)) {
+    try (Input in = new com.esotericsoftware.kryo.io.ByteBufferInput(buffer)) {
       return kryos.get().readClassAndObject(in);
-    }
-  }
-
-  /** Kryo's input over a ByteBuffer, reading it in place. */
-  private static final class ByteBufferInput extends com.esotericsoftware.kryo.io.ByteBufferInput {
-    ByteBufferInput(ByteBuffer buffer) {
-      super(buffer);
     }
   }
 

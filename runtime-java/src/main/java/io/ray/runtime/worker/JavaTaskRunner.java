@@ -247,17 +247,24 @@ final class JavaTaskRunner implements AutoCloseable {
 
   /** A return value: inline in the reply when small, else written to the arena first. */
   private ObjectValue store(ByteString id, byte[] bytes, ObjectFormat format) {
-    ObjectValue.Builder v = ObjectValue.newBuilder().setObjectId(id);
     if (bytes.length <= core.maxInlineBytes()) {
-      return v.setInline(
+      return ObjectValue.newBuilder()
+          .setObjectId(id)
+          .setInline(
               InlineObject.newBuilder().setFormat(format).setPayload(ByteString.copyFrom(bytes)))
           .build();
     }
-    long offset = core.writeToArena(id, bytes, format, true);
-    return v.setShared(
+    return shared(id, core.writeToArena(id, bytes, format, true), bytes.length, format);
+  }
+
+  /** A return written to the arena at {@code offset} (-1: the node did not need it). */
+  private static ObjectValue shared(ByteString id, long offset, int size, ObjectFormat format) {
+    return ObjectValue.newBuilder()
+        .setObjectId(id)
+        .setShared(
             SharedMemoryObject.newBuilder()
                 .setPayloadOffset(Math.max(offset, 0))
-                .setPayloadSize(bytes.length)
+                .setPayloadSize(size)
                 .setFormat(format))
         .build();
   }
@@ -270,14 +277,7 @@ final class JavaTaskRunner implements AutoCloseable {
     }
     long offset =
         core.writeToArena(id, size, ObjectFormat.ARRAY, true, t -> ArrayCodec.write(array, t));
-    return ObjectValue.newBuilder()
-        .setObjectId(id)
-        .setShared(
-            SharedMemoryObject.newBuilder()
-                .setPayloadOffset(Math.max(offset, 0))
-                .setPayloadSize(size)
-                .setFormat(ObjectFormat.ARRAY))
-        .build();
+    return shared(id, offset, size, ObjectFormat.ARRAY);
   }
 
   @Override
