@@ -365,7 +365,8 @@ class DirectCalls:
         for arg in spec.args:
             if arg.HasField("object_id"):
                 return False  # the node resolves (and waits for) arguments by reference
-        key = (tuple(sorted(spec.resources.items())), spec.runtime_env.hash)
+        # A lease serves one language too: Java tasks (java_function) run in Java workers.
+        key = (tuple(sorted(spec.resources.items())), spec.runtime_env.hash, spec.function.language)
         with self._lock:
             if self._closed:
                 return False

@@ -5,10 +5,11 @@ import io.ray.api.ActorHandle;
 import io.ray.api.id.ActorId;
 
 /**
- * A handle to a Java actor. The creator's handle holds the count on the actor's lifetime object
- * (the creation task's return): when it is garbage collected the actor goes away, as in Ray.
- * Handles found by name ({@code Ray.getActor}) or received in a task's arguments do not keep it
- * alive. Calls go through the node, in order per caller. Immutable.
+ * A handle to a Java actor. The creator's handle holds a count on the actor's lifetime object (the
+ * creation task's return), and so does a handle received in a value (an argument, a task's return,
+ * a put): when the last is garbage collected the actor goes away, as in Ray. Handles found by name
+ * ({@code Ray.getActor}) do not keep it alive. Calls are pushed to the actor's worker or go through
+ * the node ({@link DirectCalls}), in order per caller. Immutable.
  */
 public final class ActorHandleImpl<A> implements ActorHandle<A> {
   final ByteString actorId;
@@ -16,6 +17,9 @@ public final class ActorHandleImpl<A> implements ActorHandle<A> {
   final ByteString lifetimeId;
   final ByteString homeNodeId;
   final int maxTaskRetries;
+
+  /** Calls the actor runs at once (calls pushed to it at once). */
+  final int maxConcurrency;
 
   /** The creator's count on the lifetime object; null for a handle that does not own one. */
   @SuppressWarnings("unused")
@@ -27,18 +31,21 @@ public final class ActorHandleImpl<A> implements ActorHandle<A> {
       ByteString lifetimeId,
       ByteString homeNodeId,
       int maxTaskRetries,
+      int maxConcurrency,
       ObjectRefImpl<?> lifetime) {
     this.actorId = actorId;
     this.className = className;
     this.lifetimeId = lifetimeId;
     this.homeNodeId = homeNodeId;
     this.maxTaskRetries = maxTaskRetries;
+    this.maxConcurrency = maxConcurrency;
     this.lifetime = lifetime;
   }
 
   /** The same actor, as a handle that does not keep it alive. */
   ActorHandleImpl<A> borrowed() {
-    return new ActorHandleImpl<>(actorId, className, lifetimeId, homeNodeId, maxTaskRetries, null);
+    return new ActorHandleImpl<>(
+        actorId, className, lifetimeId, homeNodeId, maxTaskRetries, maxConcurrency, null);
   }
 
   @Override
@@ -51,7 +58,21 @@ public final class ActorHandleImpl<A> implements ActorHandle<A> {
     return "ActorHandle(" + className + ", " + io.ray.engine.common.Ids.hex(actorId) + ")";
   }
 
-  /** Writes a handle into a value (a task's argument or return): it arrives as a borrowed one. */
+  /**
+   * While a value is encoded for the store: where the handles in it list their lifetime objects.
+   */
+  static final ThreadLocal<java.util.List<ByteString>> NESTED = new ThreadLocal<>();
+
+  /**
+   * While a value from the store is decoded: the process whose handles found in it hold their
+   * actors (as the value did). Unset (a handle found by name): the handle does not.
+   */
+  static final ThreadLocal<ClientCore> HOLDER = new ThreadLocal<>();
+
+  /**
+   * Writes a handle into a value (a task's argument or return, a put): the value keeps the actor
+   * alive until its reader's handle holds it, as in Ray.
+   */
   public static final class KryoSerializer
       extends com.esotericsoftware.kryo.Serializer<ActorHandleImpl<?>> {
     @Override
@@ -65,6 +86,11 @@ public final class ActorHandleImpl<A> implements ActorHandle<A> {
       }
       out.writeString(h.className);
       out.writeInt(h.maxTaskRetries);
+      out.writeInt(h.maxConcurrency);
+      java.util.List<ByteString> nested = NESTED.get();
+      if (nested != null) {
+        nested.add(h.lifetimeId);
+      }
     }
 
     @Override
@@ -76,7 +102,18 @@ public final class ActorHandleImpl<A> implements ActorHandle<A> {
       for (int i = 0; i < 3; i++) {
         ids[i] = ByteString.copyFrom(in.readBytes(in.readInt()));
       }
-      return new ActorHandleImpl<>(ids[0], in.readString(), ids[1], ids[2], in.readInt(), null);
+      String className = in.readString();
+      int maxTaskRetries = in.readInt();
+      int maxConcurrency = in.readInt();
+      ClientCore holder = HOLDER.get();
+      return new ActorHandleImpl<>(
+          ids[0],
+          className,
+          ids[1],
+          ids[2],
+          maxTaskRetries,
+          maxConcurrency,
+          holder == null ? null : holder.hold(ids[1]));
     }
   }
 

@@ -7,23 +7,41 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * A Java client's changes (submissions, puts, reference counts), numbered 1, 2, ... and sent in
- * order on its session stream by one pump thread, so that {@code .remote()} never waits for the
- * network. A read takes the changes not sent yet and carries them itself ({@code
- * GetObjectsRequest.ops}), saving a message and a thread hand-off on {@code task.remote().get()}'s
- * path; the node applies each client's messages in seq order whichever way they come (and drops a
- * repeat), so a read that fails gives them back.
+ * A Java client's changes (submissions, puts, reference counts, direct calls' registrations), sent
+ * in order on its session stream by one pump thread, so that {@code .remote()} never waits for the
+ * network.
  *
- * <p>Threading: the pump thread alone calls {@code sender}; the queue is guarded by this object.
+ * <p>Changes gather in one open message until it is sealed with the next seq (1, 2, ...): at once
+ * for an urgent change (a submission the node must run, a put), after at most {@link #HOLD_NANOS}
+ * for the others (a direct call's registration, a forwarded end, a released reference), so a run of
+ * direct calls costs the node one message, as Python's outbox does. A read seals the open message
+ * and carries it with the unsent ones ({@code GetObjectsRequest.ops}), saving a message and a
+ * thread hand-off on {@code task.remote().get()}'s path; the node applies each client's messages in
+ * seq order whichever way they come (and drops a repeat), so a read that fails gives them back.
+ *
+ * <p>Threading: the pump thread alone calls {@code sender}; the state is guarded by this object.
  */
 final class ChangeStream implements AutoCloseable {
+  /** How long a change that nobody waits for waits for company. */
+  static final long HOLD_NANOS = 2_000_000;
+
   /** What a read carries: the seq to wait for, and the messages not sent yet (in order). */
   record Taken(long seq, List<ClientOps> messages) {}
 
   private final Consumer<ClientOps> sender;
+
+  /** Sealed messages not sent yet (put back by failed reads, or sealed for the pump). */
   private final ArrayDeque<ClientOps> ready = new ArrayDeque<>();
+
   private final Thread pump;
+
+  /** Changes not sealed yet: the message seq + 1. */
+  private ClientOps.Builder open;
+
+  private long openSince;
+  private boolean urgent;
   private long seq;
+  private long count;
   private boolean closed;
   private boolean sending;
 
@@ -34,24 +52,51 @@ final class ChangeStream implements AutoCloseable {
     pump.start();
   }
 
-  /** Queues a change; returns its seq. */
-  synchronized long add(ClientOps.Builder ops) {
+  /**
+   * Adds a change (its actions and reference deltas) to the open message; returns the seq of the
+   * message that will hold it.
+   */
+  synchronized long add(ClientOps.Builder change, boolean urgent) {
     if (closed) {
       return seq;
     }
-    seq++;
-    ready.add(ops.setSeq(seq).build());
-    notifyAll();
-    return seq;
+    boolean first = open == null;
+    if (first) {
+      open = ClientOps.newBuilder();
+      openSince = System.nanoTime();
+    }
+    open.addAllActions(change.getActionsList()).addAllReferences(change.getReferencesList());
+    count++;
+    if (urgent && !this.urgent) {
+      this.urgent = true;
+      notifyAll();
+    } else if (first) {
+      notifyAll();
+    }
+    return seq + 1;
   }
 
-  /** The seq of the last change: a read carrying it sees every change before it. */
+  /** Changes added so far (a worker's task that added none may leave its report to its caller). */
+  synchronized long count() {
+    return count;
+  }
+
+  /**
+   * The seq of the last change, for a request that does not carry the changes: the open message
+   * leaves now.
+   */
   synchronized long fence() {
+    if (open != null) {
+      urgent = true;
+      notifyAll();
+      return seq + 1;
+    }
     return seq;
   }
 
-  /** Takes the unsent messages for a read to carry. */
+  /** Takes the unsent messages (the open one sealed) for a read to carry. */
   synchronized Taken take() {
+    seal();
     List<ClientOps> out = new ArrayList<>(ready);
     ready.clear();
     return new Taken(seq, out);
@@ -65,20 +110,27 @@ final class ChangeStream implements AutoCloseable {
     notifyAll();
   }
 
+  /** Seals the open message, if any, behind the sealed ones (caller holds the lock). */
+  private void seal() {
+    if (open != null) {
+      ready.add(open.setSeq(++seq).build());
+      open = null;
+      urgent = false;
+    }
+  }
+
   private void pump() {
     while (true) {
       List<ClientOps> batch;
       synchronized (this) {
-        while (ready.isEmpty() && !closed) {
-          try {
-            wait();
-          } catch (InterruptedException e) {
+        try {
+          if (!awaitWork()) {
             return;
           }
-        }
-        if (ready.isEmpty()) {
+        } catch (InterruptedException e) {
           return;
         }
+        seal();
         batch = new ArrayList<>(ready);
         ready.clear();
         sending = true;
@@ -97,11 +149,39 @@ final class ChangeStream implements AutoCloseable {
   }
 
   /**
+   * Waits until something must be sent: sealed messages, an urgent change, or an open message that
+   * has waited long enough. False once closed with nothing left (caller holds the lock).
+   */
+  private boolean awaitWork() throws InterruptedException {
+    while (true) {
+      if (!ready.isEmpty()) {
+        return true;
+      }
+      if (open == null) {
+        if (closed) {
+          return false;
+        }
+        wait();
+        continue;
+      }
+      long left = openSince + HOLD_NANOS - System.nanoTime();
+      if (urgent || closed || left <= 0) {
+        return true;
+      }
+      wait(left / 1_000_000, (int) (left % 1_000_000));
+    }
+  }
+
+  /**
    * Waits until every change so far is on the stream (a worker reports a task's end only after the
    * changes the task made).
    */
   synchronized void awaitSent() {
-    while ((!ready.isEmpty() || sending) && !closed) {
+    if (open != null) {
+      urgent = true;
+      notifyAll();
+    }
+    while ((open != null || !ready.isEmpty() || sending) && !closed) {
       try {
         wait(1_000);
       } catch (InterruptedException e) {

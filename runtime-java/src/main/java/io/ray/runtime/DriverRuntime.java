@@ -140,6 +140,7 @@ final class DriverRuntime extends JavaRuntime {
               NodeManagerServiceGrpc.newBlockingStub(nodeChannel),
               new ArenaView(w.getArenaPath()),
               ops -> session.onNext(DriverMessage.newBuilder().setOps(ops).build()));
+      core.enableDirectCalls(token);
       printLogs(controlChannel, jobId, w.getNodeIp());
       String namespace =
           config.namespace().isEmpty() ? "anonymous-" + Ids.hex(jobId) : config.namespace();

@@ -69,6 +69,7 @@ final class JavaActors {
             Ids.returnId(taskId, 1),
             runtime.nodeId,
             o.getMaxTaskRetries(),
+            o.getMaxConcurrency(),
             null);
     if (!name.isEmpty()) {
       register(handle, name, namespace, o.getLifetime() == ActorLifetime.DETACHED);
@@ -80,7 +81,13 @@ final class JavaActors {
     ObjectRefImpl<?> lifetime = core.submit(spec.build());
     Reference.reachabilityFence(keepAlive);
     return new ActorHandleImpl<>(
-        actorId, className, handle.lifetimeId, runtime.nodeId, o.getMaxTaskRetries(), lifetime);
+        actorId,
+        className,
+        handle.lifetimeId,
+        runtime.nodeId,
+        o.getMaxTaskRetries(),
+        o.getMaxConcurrency(),
+        lifetime);
   }
 
   /** A Python actor from Java: its class by module and name, its arguments cross-language. */
@@ -203,7 +210,7 @@ final class JavaActors {
                     .setHomeNodeId(h.homeNodeId));
     List<ObjectRefImpl<?>> keepAlive = new ArrayList<>();
     runtime.addArguments(spec, args, keepAlive);
-    ObjectRef<?> ref = core.submit(spec.build());
+    ObjectRef<?> ref = core.submitDirect(spec, h.maxConcurrency);
     Reference.reachabilityFence(keepAlive);
     Reference.reachabilityFence(h);
     return ref;
@@ -273,6 +280,7 @@ final class JavaActors {
     } else {
       throw new IllegalArgumentException("not an actor handle of this runtime: " + actor);
     }
+    core.stopPushing(actorId); // later calls go behind the kill, through the node
     core.action(
         ClientAction.newBuilder()
             .setKillActor(KillActor.newBuilder().setActorId(actorId).setNoRestart(noRestart))

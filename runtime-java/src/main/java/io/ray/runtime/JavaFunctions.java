@@ -19,8 +19,38 @@ import java.security.NoSuchAlgorithmException;
 public final class JavaFunctions {
   private JavaFunctions() {}
 
+  /**
+   * What {@link #describe} found per lambda class (a method reference's or lambda's class is made
+   * once per call site, and what it calls is a property of the class): a descriptor, or the error
+   * to raise.
+   */
+  private static final java.util.concurrent.ConcurrentHashMap<Class<?>, Object> DESCRIPTORS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Methods found by {@link #load}, per class loader and descriptor. */
+  private static final java.util.concurrent.ConcurrentHashMap<LoadKey, Executable> LOADED =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private record LoadKey(ClassLoader loader, FunctionDescriptor fd, int arity) {}
+
   /** The function a method reference or (non-capturing) lambda calls. */
   public static FunctionDescriptor describe(RayFunc func) {
+    Object known = DESCRIPTORS.get(func.getClass());
+    if (known == null) {
+      try {
+        known = describeNow(func);
+      } catch (IllegalArgumentException e) {
+        known = e;
+      }
+      DESCRIPTORS.putIfAbsent(func.getClass(), known);
+    }
+    if (known instanceof IllegalArgumentException e) {
+      throw new IllegalArgumentException(e.getMessage(), e.getCause());
+    }
+    return (FunctionDescriptor) known;
+  }
+
+  private static FunctionDescriptor describeNow(RayFunc func) {
     SerializedLambda lambda = serializedForm(func);
     if (lambda.getCapturedArgCount() > 0) {
       throw new IllegalArgumentException(
@@ -61,6 +91,16 @@ public final class JavaFunctions {
    * takes the one method of that name with {@code arity} parameters.
    */
   public static Executable load(FunctionDescriptor fd, ClassLoader loader, int arity) {
+    LoadKey key = new LoadKey(loader, fd, fd.getSignature().isEmpty() ? arity : -1);
+    Executable found = LOADED.get(key);
+    if (found == null) {
+      found = loadNow(fd, loader, arity);
+      LOADED.putIfAbsent(key, found);
+    }
+    return found;
+  }
+
+  private static Executable loadNow(FunctionDescriptor fd, ClassLoader loader, int arity) {
     Class<?> cls;
     try {
       cls = Class.forName(fd.getClassName(), true, loader);

@@ -124,7 +124,7 @@ abstract class JavaRuntime implements RayRuntime {
     TaskSpec.Builder spec =
         taskSpec(taskId, fd, o, simpleName(fd.getClassName()) + "." + fd.getFunctionName());
     addArguments(spec, args, keepAlive);
-    ObjectRef<?> ref = core.submit(spec.build());
+    ObjectRef<?> ref = core.submitDirect(spec, 1);
     // The puts made for large arguments stay ours until the submission is on the stream.
     Reference.reachabilityFence(keepAlive);
     return ref;
@@ -165,13 +165,14 @@ abstract class JavaRuntime implements RayRuntime {
     if (arg instanceof ObjectRef<?>) {
       throw new IllegalArgumentException("an ObjectRef of another runtime cannot be an argument");
     }
-    byte[] bytes = core.codec().serialize(arg);
-    if (bytes.length <= core.maxInlineBytes()) {
+    ClientCore.Encoded value = core.encode(arg);
+    if (value.bytes().length <= core.maxInlineBytes()) {
       return TaskArg.newBuilder()
           .setValue(
               InlineObject.newBuilder()
                   .setFormat(ObjectFormat.JAVA_VALUE)
-                  .setPayload(ByteString.copyFrom(bytes)))
+                  .setPayload(ByteString.copyFrom(value.bytes()))
+                  .addAllNestedRefs(value.nested()))
           .build();
     }
     ObjectRefImpl<?> put = core.put(arg);

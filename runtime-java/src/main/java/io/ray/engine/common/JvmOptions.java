@@ -35,6 +35,15 @@ public final class JvmOptions {
           "-Xmx512m",
           "-Xss1m");
 
+  /**
+   * Flags for Java worker JVMs, which run the job's Java code and serve its callers' pushes in
+   * Java: the JVM's usual tiered compilation (with the thresholds above, a Java worker answered one
+   * call at a time at about half the rate), and the JVM's default heap (user code decides its
+   * size).
+   */
+  public static final List<String> JAVA_WORKER_FLAGS =
+      List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss1m");
+
   /** The argument file, from the system property or next to our jar. */
   public static Path optionsFile() {
     String configured = System.getProperty(OPTIONS_PROPERTY);

@@ -3,6 +3,7 @@ package io.ray.runtime.worker;
 import com.google.protobuf.ByteString;
 import io.ray.api.Ray;
 import io.ray.api.exception.RayIntentionalSystemExitException;
+import io.ray.engine.common.ClusterToken;
 import io.ray.engine.common.Ids;
 import io.ray.engine.rpc.ControlServiceGrpc.ControlServiceBlockingStub;
 import io.ray.engine.rpc.ErrorInfo;
@@ -12,6 +13,8 @@ import io.ray.engine.rpc.LogLine;
 import io.ray.engine.rpc.NodeManagerServiceGrpc.NodeManagerServiceBlockingStub;
 import io.ray.engine.rpc.ObjectFormat;
 import io.ray.engine.rpc.ObjectValue;
+import io.ray.engine.rpc.PushTaskReply;
+import io.ray.engine.rpc.PushTaskRequest;
 import io.ray.engine.rpc.SharedMemoryObject;
 import io.ray.engine.rpc.TaskArg;
 import io.ray.engine.rpc.TaskFinished;
@@ -41,6 +44,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * Runs a Java worker's tasks, one at a time, on the thread that calls {@link #run}: loads the
@@ -51,17 +56,26 @@ import java.util.List;
  */
 final class JavaTaskRunner implements AutoCloseable {
   private final WorkerChannel link;
+  private final ByteString workerId;
   private final ClientCore core;
   private final ClassLoader loader;
   private final int pid = (int) ProcessHandle.current().pid();
   private final String nodeIp;
   private final WorkerRuntime runtime;
   private final ThreadLocal<String> taskName = ThreadLocal.withInitial(() -> "");
+  private final Lines out = new Lines(false);
+  private final Lines err = new Lines(true);
 
   /** The actor this worker hosts (built by its creation task); null for a task worker. */
   private volatile Object actor;
 
   private volatile int maxConcurrency = 1;
+
+  /** Held while a task runs, except the calls of an actor with maxConcurrency > 1. */
+  private final Object oneAtATime = new Object();
+
+  /** Runs the calls of an actor with maxConcurrency > 1. */
+  private ExecutorService pool;
 
   /** Ray.exitActor() ran: the worker ends after reporting it (as a Python actor's process does). */
   private volatile boolean exiting;
@@ -71,7 +85,8 @@ final class JavaTaskRunner implements AutoCloseable {
       ByteString workerId,
       WorkerChannel link,
       NodeManagerServiceBlockingStub node,
-      ControlServiceBlockingStub control) {
+      ControlServiceBlockingStub control,
+      ClusterToken token) {
     this.link = link;
     this.nodeIp = setup.getNodeIp();
     this.loader = codeSearchPath(setup.getJobConfig().getCodeSearchPathList());
@@ -86,11 +101,14 @@ final class JavaTaskRunner implements AutoCloseable {
             node,
             new ArenaView(setup.getArenaPath()),
             link::changes);
+    this.workerId = workerId;
+    // Calls this worker's tasks make go straight to actors' and leased workers, as a driver's do.
+    core.enableDirectCalls(token);
     this.runtime = new WorkerRuntime(core, setup, control);
     RuntimeHolder.setWorkerRuntime(runtime);
     Ray.init();
-    System.setOut(new PrintStream(new Lines(false), true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(new Lines(true), true, StandardCharsets.UTF_8));
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
   private static ClassLoader codeSearchPath(List<String> entries) {
@@ -115,7 +133,105 @@ final class JavaTaskRunner implements AutoCloseable {
     return maxConcurrency;
   }
 
+  /**
+   * Hands a call of an actor created with maxConcurrency > 1 to its pool (that many run at once);
+   * false for anything else, which runs one at a time ({@link #run}, {@link #runPush}).
+   */
+  boolean runConcurrently(Object work) {
+    boolean actorCall =
+        work instanceof TaskSpec spec
+            ? spec.hasActorTask()
+            : ((PushServer.Pushed) work).request().getSpecs(0).hasActorTask();
+    if (maxConcurrency <= 1 || !actorCall) {
+      return false;
+    }
+    synchronized (this) {
+      if (pool == null) {
+        pool = Executors.newFixedThreadPool(maxConcurrency);
+      }
+    }
+    pool.execute(
+        () -> {
+          if (work instanceof TaskSpec spec) {
+            report(execute(spec));
+          } else {
+            answer((PushServer.Pushed) work);
+          }
+        });
+    return true;
+  }
+
+  /** Runs a task the node sent, and reports its end to the node. */
   void run(TaskSpec spec) {
+    TaskFinished.Builder finished;
+    synchronized (oneAtATime) {
+      finished = execute(spec);
+    }
+    report(finished);
+  }
+
+  private void report(TaskFinished.Builder f) {
+    TaskFinished finished = f.build();
+    // The task's own changes (submissions, puts, released refs) go first.
+    core.awaitSent();
+    link.finished(finished);
+  }
+
+  /**
+   * Runs the calls a caller pushed, in order, and answers the caller. The node hears of each end
+   * from this worker, or, when the call sent nothing of its own to the node, from the caller, who
+   * forwards it on its own stream ({@code caller_reports}), one message for a run of calls.
+   */
+  void runPush(PushServer.Pushed push) {
+    synchronized (oneAtATime) {
+      answer(push);
+    }
+  }
+
+  private void answer(PushServer.Pushed push) {
+    Thread.currentThread().setContextClassLoader(loader);
+    PushTaskRequest request = push.request();
+    List<TaskFinished> results = new ArrayList<>();
+    for (TaskSpec spec : request.getSpecsList()) {
+      if (exiting) {
+        break; // the calls after an exit did not run: the caller fails them over to the node
+      }
+      long before = core.changeCount();
+      TaskFinished.Builder f =
+          core.fenced(request.getOwnerId(), request.getOwnerSeq(), () -> execute(spec));
+      f.setDirectOwnerId(request.getOwnerId()).setDirectOwnerSeq(request.getOwnerSeq());
+      if (!f.getActorExit() && core.changeCount() == before && !holdsRefs(f)) {
+        f.setCallerReports(true);
+      } else {
+        // Its changes go first; an exit the node must act on now.
+        core.awaitSent();
+        link.finished(f.build());
+      }
+      results.add(f.build());
+      if (f.getActorExit()) {
+        break;
+      }
+    }
+    push.answer(
+        PushTaskReply.newBuilder()
+            .addAllResults(results)
+            .setCallId(request.getCallId())
+            .setWorkerId(workerId)
+            .build());
+  }
+
+  /** Whether a return keeps objects alive: the node must have it before the caller's reports. */
+  private static boolean holdsRefs(TaskFinished.Builder f) {
+    for (ObjectValue v : f.getReturnsList()) {
+      if (v.hasInline() && v.getInline().getNestedRefsCount() > 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Runs a task: its end, to report (its return stored, or its error). */
+  private TaskFinished.Builder execute(TaskSpec spec) {
     taskName.set(spec.getName());
     runtime.setCurrentTask(spec.getTaskId());
     ByteString returnId = Ids.returnId(spec.getTaskId(), 1);
@@ -129,7 +245,7 @@ final class JavaTaskRunner implements AutoCloseable {
         finished.addReturns(
             fromPython
                 ? store(returnId, CrossLanguageCodec.encode(result), ObjectFormat.CROSS_LANGUAGE)
-                : store(returnId, core.codec().serialize(result), ObjectFormat.JAVA_VALUE));
+                : store(returnId, core.encode(result), ObjectFormat.JAVA_VALUE));
       }
     } catch (Throwable t) {
       Throwable cause = t instanceof InvocationTargetException ite ? ite.getCause() : t;
@@ -157,23 +273,23 @@ final class JavaTaskRunner implements AutoCloseable {
         exiting = true;
         finished
             .setActorExit(true)
-            .addReturns(store(returnId, core.codec().serialize(null), ObjectFormat.JAVA_VALUE));
+            .addReturns(store(returnId, core.encode(null), ObjectFormat.JAVA_VALUE));
       } else {
         JavaError error = JavaError.of(cause, spec.getName(), pid, nodeIp);
         finished
             .setApplicationError(true)
             .setErrorText(error.describe())
             .setExceptionRetryable(spec.getRetryExceptions())
-            .addReturns(store(returnId, core.codec().serialize(error), ObjectFormat.JAVA_ERROR));
+            .addReturns(store(returnId, core.encode(error), ObjectFormat.JAVA_ERROR));
       }
     } finally {
       System.out.flush();
       System.err.flush();
+      out.endTask();
+      err.endTask();
       taskName.set("");
     }
-    // The task's own changes (submissions, puts, released refs) go first.
-    core.awaitSent();
-    link.finished(finished.build());
+    return finished;
   }
 
   private Object call(TaskSpec spec) throws Exception {
@@ -246,15 +362,23 @@ final class JavaTaskRunner implements AutoCloseable {
   }
 
   /** A return value: inline in the reply when small, else written to the arena first. */
-  private ObjectValue store(ByteString id, byte[] bytes, ObjectFormat format) {
+  private ObjectValue store(ByteString id, ClientCore.Encoded value, ObjectFormat format) {
+    byte[] bytes = value.bytes();
     if (bytes.length <= core.maxInlineBytes()) {
       return ObjectValue.newBuilder()
           .setObjectId(id)
           .setInline(
-              InlineObject.newBuilder().setFormat(format).setPayload(ByteString.copyFrom(bytes)))
+              InlineObject.newBuilder()
+                  .setFormat(format)
+                  .setPayload(ByteString.copyFrom(bytes))
+                  .addAllNestedRefs(value.nested()))
           .build();
     }
-    return shared(id, core.writeToArena(id, bytes, format, true), bytes.length, format);
+    return shared(id, core.writeToArena(id, value, format, true), bytes.length, format);
+  }
+
+  private ObjectValue store(ByteString id, byte[] bytes, ObjectFormat format) {
+    return store(id, new ClientCore.Encoded(bytes, List.of()), format);
   }
 
   /** A return written to the arena at {@code offset} (-1: the node did not need it). */
@@ -276,12 +400,18 @@ final class JavaTaskRunner implements AutoCloseable {
       return store(id, ArrayCodec.encode(array), ObjectFormat.ARRAY);
     }
     long offset =
-        core.writeToArena(id, size, ObjectFormat.ARRAY, true, t -> ArrayCodec.write(array, t));
+        core.writeToArena(
+            id, size, List.of(), ObjectFormat.ARRAY, true, t -> ArrayCodec.write(array, t));
     return shared(id, offset, size, ObjectFormat.ARRAY);
   }
 
   @Override
   public void close() {
+    synchronized (this) {
+      if (pool != null) {
+        pool.shutdownNow();
+      }
+    }
     core.close();
   }
 
@@ -303,8 +433,15 @@ final class JavaTaskRunner implements AutoCloseable {
       }
     }
 
+    /**
+     * A flush does not end a line: {@code printf} flushes after each piece it writes, and the
+     * pieces belong on one line.
+     */
     @Override
-    public synchronized void flush() {
+    public void flush() {}
+
+    /** A task ended: what it wrote without a newline at the end is its last line. */
+    synchronized void endTask() {
       if (line.size() > 0) {
         emit();
       }

@@ -6,6 +6,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.ray.engine.common.ClusterToken;
 import io.ray.engine.rpc.ControlServiceGrpc;
+import io.ray.engine.rpc.ExitWorker;
 import io.ray.engine.rpc.NodeManagerServiceGrpc;
 import io.ray.engine.rpc.NodeMessage;
 import io.ray.engine.rpc.WorkerChannelServiceGrpc;
@@ -16,8 +17,6 @@ import io.ray.engine.worker.WorkerProcess;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 
 /**
@@ -26,9 +25,14 @@ import java.util.concurrent.LinkedBlockingQueue;
  * path) and then runs the tasks the node sends, one at a time, on its main thread ({@link
  * JavaTaskRunner}).
  *
- * <p>Threading: gRPC's thread only queues what the node sends; the main thread runs tasks; sends on
- * the channel are serialized by {@link WorkerChannel}. The process exits when the node says so,
- * when the channel closes, or when the node's process dies.
+ * <p>Callers also push calls to it directly ({@link PushServer}): they run as they arrive, one at a
+ * time with the node's tasks, and are answered to the caller.
+ *
+ * <p>Threading: gRPC's thread only queues what the node sends; the main thread runs the node's
+ * tasks, the push server's thread the calls pushed to it, one at a time under the runner's lock (an
+ * actor with maxConcurrency > 1 runs its calls on a pool instead); sends on the channel are
+ * serialized by {@link WorkerChannel}. The process exits when the node says so, when the channel
+ * closes, or when the node's process dies.
  */
 public final class JavaWorkerMain {
   private JavaWorkerMain() {}
@@ -55,7 +59,8 @@ public final class JavaWorkerMain {
             .maxInboundMessageSize(Integer.MAX_VALUE)
             .intercept(token.clientInterceptor())
             .build();
-    LinkedBlockingQueue<NodeMessage> inbox = new LinkedBlockingQueue<>();
+    // What the worker runs, in arrival order: the node's messages and callers' pushes.
+    LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
     CompletableFuture<WorkerSetup> setup = new CompletableFuture<>();
     NodeMessage end = NodeMessage.getDefaultInstance();
     StreamObserver<WorkerMessage> out =
@@ -85,12 +90,34 @@ public final class JavaWorkerMain {
                 });
     WorkerChannel link = new WorkerChannel(out);
     ByteString workerId = ByteString.copyFrom(HexFormat.of().parseHex(a.get("worker-id")));
+    // Callers reach this worker where they reach its node.
+    String host = a.get("node-manager").substring(0, a.get("node-manager").lastIndexOf(':'));
+    // Pushed calls run on the push server's own thread as they arrive (no hand-off to the main
+    // thread and back), under the runner's lock, once the runner exists; until then they queue.
+    CompletableFuture<JavaTaskRunner> runnerReady = new CompletableFuture<>();
+    NodeMessage stop = NodeMessage.newBuilder().setExit(ExitWorker.getDefaultInstance()).build();
+    PushServer pushes =
+        new PushServer(
+            host,
+            token,
+            p -> {
+              JavaTaskRunner r = runnerReady.getNow(null);
+              if (r == null) {
+                inbox.add(p);
+              } else if (!r.runConcurrently(p)) {
+                r.runPush(p);
+                if (r.exiting()) {
+                  inbox.add(stop); // the actor ended: the worker stops taking calls
+                }
+              }
+            });
     link.send(
         WorkerMessage.newBuilder()
             .setHello(
                 WorkerHello.newBuilder()
                     .setWorkerId(workerId)
-                    .setPid((int) ProcessHandle.current().pid()))
+                    .setPid((int) ProcessHandle.current().pid())
+                    .setDirectAddress(pushes.address))
             .build());
     WorkerSetup ready = setup.get();
     ManagedChannel control =
@@ -106,22 +133,27 @@ public final class JavaWorkerMain {
             workerId,
             link,
             NodeManagerServiceGrpc.newBlockingStub(channel),
-            ControlServiceGrpc.newBlockingStub(control));
-    // An actor created with maxConcurrency > 1 runs that many calls at once, on these threads.
-    ExecutorService calls = null;
+            ControlServiceGrpc.newBlockingStub(control),
+            token);
+    runnerReady.complete(runner);
     try {
       while (true) {
-        NodeMessage m = inbox.take();
+        Object item = inbox.take();
+        if (item instanceof PushServer.Pushed p) {
+          if (!runner.runConcurrently(p)) {
+            runner.runPush(p); // pushed before the runner was ready
+          }
+          if (runner.exiting()) {
+            break;
+          }
+          continue;
+        }
+        NodeMessage m = (NodeMessage) item;
         if (m == end || m.hasExit()) {
           break;
         }
         if (m.hasExecute()) {
-          if (runner.maxConcurrency() > 1 && m.getExecute().hasActorTask()) {
-            if (calls == null) {
-              calls = Executors.newFixedThreadPool(runner.maxConcurrency());
-            }
-            calls.execute(() -> runner.run(m.getExecute()));
-          } else {
+          if (!runner.runConcurrently(m.getExecute())) {
             runner.run(m.getExecute());
           }
           if (runner.exiting()) {
@@ -131,9 +163,7 @@ public final class JavaWorkerMain {
         // CancelTask: a Java task is not interrupted yet (it runs to its end).
       }
     } finally {
-      if (calls != null) {
-        calls.shutdownNow();
-      }
+      pushes.close(); // callers fail over what they pushed and this worker will not run
       runner.close();
       link.close();
       channel.shutdownNow();

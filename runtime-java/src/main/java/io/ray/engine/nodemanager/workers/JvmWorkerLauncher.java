@@ -44,7 +44,9 @@ public final class JvmWorkerLauncher implements WorkerLauncher {
               + " Java workers");
     }
     Files.createDirectories(logDir);
-    List<String> flags = new ArrayList<>(JvmOptions.WORKER_FLAGS);
+    List<String> flags =
+        new ArrayList<>(
+            language == Language.JAVA ? JvmOptions.JAVA_WORKER_FLAGS : JvmOptions.WORKER_FLAGS);
     // A crashing JVM writes its report to the session's logs, never to the user's directory.
     flags.add("-XX:ErrorFile=" + logDir.resolve("hs_err_pid%p.log"));
     List<String> cmd = new ArrayList<>(JvmOptions.javaCommand(flags));
