@@ -185,8 +185,8 @@ class JavaActorsITCase {
    * As Ray documents: a handle returned from a task reaches the actor the task created, and keeps
    * it alive after the creating task's own handle is gone (collected in its worker). The returned
    * value holds the actor's lifetime object until the driver's handle holds it (before that was
-   * built, the actor stopped once its creator's handle was collected, and the last call failed
-   * with RayActorException).
+   * built, the actor stopped once its creator's handle was collected, and the last call failed with
+   * RayActorException).
    */
   @Test
   void anActorHandleReturnedFromATaskReachesTheActorItCreated() {

@@ -105,6 +105,12 @@ class JavaDriverITCase {
     }
   }
 
+  static String printPieces() {
+    System.out.printf("pieces %d and %s%n", 7, "x");
+    System.out.print("no newline at the end");
+    return "printed";
+  }
+
   static String currentTaskId() {
     return Ray.getRuntimeContext().getCurrentTaskId().toString();
   }
@@ -266,5 +272,31 @@ class JavaDriverITCase {
     String inTask = Ray.task(JavaDriverITCase::currentTaskId).remote().get();
     assertEquals(48, inTask.length()); // a task id, 24 bytes in hex
     assertFalse(inTask.matches("f+"));
+  }
+
+  @Test
+  void whatATaskPrintsReachesTheDriverLineByLine() throws Exception {
+    java.io.PrintStream original = System.out;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    System.setOut(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+    String text = "";
+    try {
+      assertEquals("printed", Ray.task(JavaDriverITCase::printPieces).remote().get());
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (!text.contains("no newline at the end") && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+        text = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+      }
+    } finally {
+      System.setOut(original);
+    }
+    String all = text;
+    // printf writes (and flushes) in pieces: they still make one line, prefixed as in Ray.
+    assertTrue(
+        all.lines().anyMatch(l -> l.matches("\\(\\S*printPieces pid=\\d+\\) pieces 7 and x")), all);
+    assertTrue(
+        all.lines()
+            .anyMatch(l -> l.matches("\\(\\S*printPieces pid=\\d+\\) no newline at the end")),
+        all);
   }
 }

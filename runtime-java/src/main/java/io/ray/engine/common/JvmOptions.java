@@ -41,8 +41,7 @@ public final class JvmOptions {
    * call at a time at about half the rate), and the JVM's default heap (user code decides its
    * size).
    */
-  public static final List<String> JAVA_WORKER_FLAGS =
-      List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss1m");
+  public static final List<String> JAVA_WORKER_FLAGS = List.of("-XX:+UseSerialGC", "-Xss1m");
 
   /** The argument file, from the system property or next to our jar. */
   public static Path optionsFile() {
