@@ -45,10 +45,10 @@ OUR_API_JAR = OUR_JARS / "ray-api-0.1.0-SNAPSHOT.jar"
 # (key in RESULT, label, unit, higher is better)
 METRICS = [
     ("tasks_per_s_sequential_first", "tasks/s, one at a time, the first 300 after start", "/s", True),
-    ("tasks_per_s_sequential", "tasks/s, one at a time (1,000, after 2,000)", "/s", True),
+    ("tasks_per_s_sequential", "tasks/s, one at a time (2,000, after 5,000)", "/s", True),
     ("tasks_per_s_batch_1000", "tasks/s, 3 batches of 1,000", "/s", True),
     ("actor_calls_per_s_sequential_first", "actor calls/s, one at a time, the first 500", "/s", True),
-    ("actor_calls_per_s_sequential", "actor calls/s, one at a time (2,000, after 3,000)", "/s", True),
+    ("actor_calls_per_s_sequential", "actor calls/s, one at a time (2,000, after 10,000)", "/s", True),
     ("actor_calls_per_s_batch_1000", "actor calls/s, a batch of 1,000", "/s", True),
     ("put_100mib_s", "`Ray.put` of a 100 MiB double[], s (best of 3)", "s", False),
     ("get_100mib_s", "`Ray.get` of a 100 MiB double[], s (best of 3)", "s", False),

@@ -139,12 +139,12 @@ public class JavaBench {
   private static void run() {
     // One-at-a-time calls are measured twice. Right after start (the first calls of a fresh
     // driver, node and workers: for a JVM engine mostly JIT warm-up), and once warm: after
-    // 2,000 (tasks) or 3,000 (actor calls) calls, over 1,000 / 2,000 more. Both runtimes run the
-    // same loops.
+    // 5,000 tasks or 10,000 actor calls (a JIT-compiled engine is still compiling its per-call
+    // path with C2 a few thousand calls in), over 2,000 more. Both runtimes run the same loops.
     // (a) tasks one at a time.
     record("tasks_per_s_sequential_first", sequentialTasks(300));
-    sequentialTasks(2000);
-    record("tasks_per_s_sequential", sequentialTasks(1000));
+    sequentialTasks(5000);
+    record("tasks_per_s_sequential", sequentialTasks(2000));
 
     // (b) tasks in batches of 1,000.
     batchTasks(1000, 1);
@@ -153,7 +153,7 @@ public class JavaBench {
     // (c) actor calls on one actor, one at a time and in a batch of 1,000.
     ActorHandle<Counter> actor = Ray.actor(Counter::new).remote();
     record("actor_calls_per_s_sequential_first", sequentialActorCalls(actor, 500));
-    sequentialActorCalls(actor, 3000);
+    sequentialActorCalls(actor, 10000);
     record("actor_calls_per_s_sequential", sequentialActorCalls(actor, 2000));
     batchActorCalls(actor, 1000);
     record("actor_calls_per_s_batch_1000", batchActorCalls(actor, 1000));
