@@ -128,7 +128,10 @@ final class DriverRuntime extends JavaRuntime {
                   AttachDriverRequest.newBuilder()
                       .setClientId(clientId)
                       .setJobId(jobId)
-                      .setPid((int) ProcessHandle.current().pid()))
+                      .setPid((int) ProcessHandle.current().pid())
+                      // As a Python driver: Ray.init() returns once the job's first workers are
+                      // up, so the first tasks do not wait for worker JVMs to start.
+                      .setWaitForWorkers(true))
               .build());
       NodeWelcome w = welcome.get(60, TimeUnit.SECONDS);
       ClientCore core =

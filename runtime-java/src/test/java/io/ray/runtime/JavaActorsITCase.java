@@ -9,6 +9,10 @@ import io.ray.api.ActorHandle;
 import io.ray.api.ObjectRef;
 import io.ray.api.Ray;
 import io.ray.api.exception.RayActorException;
+import io.ray.api.exception.RayWorkerException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -60,6 +64,26 @@ class JavaActorsITCase {
 
   static int square(int x) {
     return x * x;
+  }
+
+  /**
+   * Kills its own worker the first time (it leaves its pid in {@code marker}); a retry finds the
+   * marker and returns the pid it runs in.
+   */
+  static long crashOnce(String marker) throws IOException {
+    Path path = Path.of(marker);
+    long pid = ProcessHandle.current().pid();
+    if (Files.exists(path)) {
+      return pid;
+    }
+    Files.writeString(path, Long.toString(pid));
+    Runtime.getRuntime().halt(1);
+    return -1;
+  }
+
+  static long crashAlways() {
+    Runtime.getRuntime().halt(1);
+    return -1;
   }
 
   /** A task that creates an actor, uses it and returns its handle. */
@@ -202,5 +226,31 @@ class JavaActorsITCase {
       Ray.get(gcs, DEADLINE_MS);
     }
     assertEquals(3, made.task(Counter::increment).remote().get(DEADLINE_MS));
+  }
+
+  /**
+   * A task whose worker dies is run again within its retries (Ray's default is 3), in another
+   * worker; without retries the caller gets RayWorkerException. Run one at a time, the tasks are
+   * pushed to a leased worker: its death ends the lease and the node retries or fails the task.
+   */
+  @Test
+  void aTaskWhoseWorkerDiesIsRetriedWithinItsRetries() throws Exception {
+    Path marker = Files.createTempDirectory("crash-once").resolve("first-pid");
+    try {
+      long pid =
+          Ray.task(JavaActorsITCase::crashOnce, marker.toString())
+              .setMaxRetries(1)
+              .remote()
+              .get(DEADLINE_MS);
+      long firstPid = Long.parseLong(Files.readString(marker));
+      assertNotEquals(firstPid, pid, "the retry ran in the worker that died");
+    } finally {
+      Files.deleteIfExists(marker);
+      Files.deleteIfExists(marker.getParent());
+    }
+    ObjectRef<Long> doomed = Ray.task(JavaActorsITCase::crashAlways).setMaxRetries(0).remote();
+    assertThrows(RayWorkerException.class, () -> doomed.get(DEADLINE_MS));
+    // The cluster goes on: a plain task still runs.
+    assertEquals(49, Ray.task(JavaActorsITCase::square, 7).remote().get(DEADLINE_MS));
   }
 }
