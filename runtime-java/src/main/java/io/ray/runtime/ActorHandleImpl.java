@@ -59,17 +59,6 @@ public final class ActorHandleImpl<A> implements ActorHandle<A> {
   }
 
   /**
-   * While a value is encoded for the store: where the handles in it list their lifetime objects.
-   */
-  static final ThreadLocal<java.util.List<ByteString>> NESTED = new ThreadLocal<>();
-
-  /**
-   * While a value from the store is decoded: the process whose handles found in it hold their
-   * actors (as the value did). Unset (a handle found by name): the handle does not.
-   */
-  static final ThreadLocal<ClientCore> HOLDER = new ThreadLocal<>();
-
-  /**
    * Writes a handle into a value (a task's argument or return, a put): the value keeps the actor
    * alive until its reader's handle holds it, as in Ray.
    */
@@ -87,7 +76,7 @@ public final class ActorHandleImpl<A> implements ActorHandle<A> {
       out.writeString(h.className);
       out.writeInt(h.maxTaskRetries);
       out.writeInt(h.maxConcurrency);
-      java.util.List<ByteString> nested = NESTED.get();
+      java.util.List<ByteString> nested = ValueRefs.NESTED.get();
       if (nested != null) {
         nested.add(h.lifetimeId);
       }
@@ -105,7 +94,7 @@ public final class ActorHandleImpl<A> implements ActorHandle<A> {
       String className = in.readString();
       int maxTaskRetries = in.readInt();
       int maxConcurrency = in.readInt();
-      ClientCore holder = HOLDER.get();
+      ClientCore holder = ValueRefs.HOLDER.get();
       return new ActorHandleImpl<>(
           ids[0],
           className,

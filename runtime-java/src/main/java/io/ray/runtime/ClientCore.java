@@ -159,11 +159,11 @@ public final class ClientCore implements AutoCloseable {
   /** Serializes a Java value for the store (see {@link Encoded}). */
   public Encoded encode(Object value) {
     List<ByteString> nested = new ArrayList<>();
-    ActorHandleImpl.NESTED.set(nested);
+    ValueRefs.NESTED.set(nested);
     try {
       return new Encoded(codec.serialize(value), nested);
     } finally {
-      ActorHandleImpl.NESTED.remove();
+      ValueRefs.NESTED.remove();
     }
   }
 
@@ -385,12 +385,12 @@ public final class ClientCore implements AutoCloseable {
   private Object decodePayload(ObjectFormat format, ByteBuffer payload) {
     switch (format) {
       case JAVA_VALUE:
-        // Actor handles inside hold their actors for this process, as the value did.
-        ActorHandleImpl.HOLDER.set(this);
+        // Refs and actor handles inside hold their objects for this process, as the value did.
+        ValueRefs.HOLDER.set(this);
         try {
           return codec.deserialize(payload);
         } finally {
-          ActorHandleImpl.HOLDER.remove();
+          ValueRefs.HOLDER.remove();
         }
       case CROSS_LANGUAGE:
         return io.ray.runtime.serialization.CrossLanguageCodec.decode(payload);

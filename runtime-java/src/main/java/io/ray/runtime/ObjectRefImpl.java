@@ -73,6 +73,44 @@ public final class ObjectRefImpl<T> implements ObjectRef<T> {
     return id.hashCode();
   }
 
+  /**
+   * Writes a ref into a value (a task's argument or return, a put): the stored value keeps the
+   * object alive until its reader's ref holds it ({@link ValueRefs}), as in Ray.
+   */
+  public static final class KryoSerializer
+      extends com.esotericsoftware.kryo.Serializer<ObjectRef<?>> {
+    @Override
+    public void write(
+        com.esotericsoftware.kryo.Kryo kryo,
+        com.esotericsoftware.kryo.io.Output out,
+        ObjectRef<?> ref) {
+      java.util.List<ByteString> nested = ValueRefs.NESTED.get();
+      if (!(ref instanceof ObjectRefImpl<?> impl) || nested == null) {
+        throw new UnsupportedOperationException(
+            "An ObjectRef can be written only into a value of this runtime's object store (a task's"
+                + " argument or return, a put): "
+                + ref);
+      }
+      nested.add(impl.id);
+      out.writeInt(impl.id.size());
+      out.writeBytes(impl.id.toByteArray());
+    }
+
+    @Override
+    public ObjectRef<?> read(
+        com.esotericsoftware.kryo.Kryo kryo,
+        com.esotericsoftware.kryo.io.Input in,
+        Class<? extends ObjectRef<?>> type) {
+      ByteString id = ByteString.copyFrom(in.readBytes(in.readInt()));
+      ClientCore holder = ValueRefs.HOLDER.get();
+      if (holder == null) {
+        throw new UnsupportedOperationException(
+            "An ObjectRef can be read only from a value of this runtime's object store");
+      }
+      return holder.hold(id);
+    }
+  }
+
   /** Runs once the ref is unreachable; must not refer to the ref itself. */
   private record Release(ClientCore core, ByteString id) implements Runnable {
     @Override

@@ -86,6 +86,20 @@ class JavaActorsITCase {
     return -1;
   }
 
+  /** Sums the values of the refs it was given inside a list. */
+  static int sumAll(List<ObjectRef<Integer>> refs) {
+    int sum = 0;
+    for (int v : Ray.get(refs)) {
+      sum += v;
+    }
+    return sum;
+  }
+
+  /** Puts a value in the worker and returns the ref (the worker's own ref dies with the task). */
+  static ObjectRef<Integer> putInWorker(int x) {
+    return Ray.put(x * 10);
+  }
+
   /** A task that creates an actor, uses it and returns its handle. */
   static ActorHandle<Counter> makeCounter() {
     ActorHandle<Counter> created = Ray.actor(Counter::new).remote();
@@ -252,5 +266,31 @@ class JavaActorsITCase {
     assertThrows(RayWorkerException.class, () -> doomed.get(DEADLINE_MS));
     // The cluster goes on: a plain task still runs.
     assertEquals(49, Ray.task(JavaActorsITCase::square, 7).remote().get(DEADLINE_MS));
+  }
+
+  /**
+   * ObjectRefs inside values, as in Ray: in a list passed to a task, returned from a task, in a
+   * put. The value keeps each object alive until its reader's ref holds it.
+   */
+  @Test
+  void objectRefsInsideValuesReachTheirObjects() throws Exception {
+    List<ObjectRef<Integer>> refs =
+        List.of(Ray.put(1), Ray.put(2), Ray.task(JavaActorsITCase::square, 3).remote());
+    assertEquals(12, Ray.task(JavaActorsITCase::sumAll, refs).remote().get(DEADLINE_MS));
+
+    ObjectRef<Integer> inner = Ray.task(JavaActorsITCase::putInWorker, 4).remote().get(DEADLINE_MS);
+    // The worker's own ref to its put is garbage now: collect it in the pool's workers.
+    for (int round = 0; round < 3; round++) {
+      List<ObjectRef<Long>> gcs = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        gcs.add(Ray.task(JavaActorsITCase::collectGarbage).remote());
+      }
+      Ray.get(gcs, DEADLINE_MS);
+    }
+    assertEquals(40, inner.get(DEADLINE_MS));
+
+    ObjectRef<List<ObjectRef<Integer>>> boxed = Ray.put(List.of(Ray.put(5)));
+    System.gc(); // the driver's own ref to the inner put is gone: the boxed value holds it
+    assertEquals(5, boxed.get(DEADLINE_MS).get(0).get(DEADLINE_MS));
   }
 }

@@ -115,10 +115,6 @@ class JavaDriverITCase {
     return Ray.getRuntimeContext().getCurrentTaskId().toString();
   }
 
-  static int count(List<Object> values) {
-    return values.size();
-  }
-
   @BeforeAll
   static void start() {
     Ray.init();
@@ -243,12 +239,6 @@ class JavaDriverITCase {
     IllegalArgumentException capturing =
         assertThrows(IllegalArgumentException.class, () -> Ray.task(() -> captured * 2).remote());
     assertTrue(capturing.getMessage().contains("captures variables"), capturing.getMessage());
-    ObjectRef<Integer> ref = Ray.put(1);
-    IllegalArgumentException nested =
-        assertThrows(
-            IllegalArgumentException.class,
-            () -> Ray.task(JavaDriverITCase::count, List.<Object>of(ref)).remote());
-    assertTrue(nested.getMessage().contains("ObjectRef inside a value"), nested.getMessage());
     UnsupportedOperationException option =
         assertThrows(
             UnsupportedOperationException.class,

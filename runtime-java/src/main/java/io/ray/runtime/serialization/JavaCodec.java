@@ -1,7 +1,6 @@
 package io.ray.runtime.serialization;
 
 import com.esotericsoftware.kryo.Kryo;
-import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.util.DefaultInstantiatorStrategy;
@@ -31,7 +30,7 @@ public final class JavaCodec {
     kryo.setClassLoader(loader);
     // Classes without a no-argument constructor are built without calling one.
     kryo.setInstantiatorStrategy(new DefaultInstantiatorStrategy(new StdInstantiatorStrategy()));
-    kryo.addDefaultSerializer(ObjectRef.class, new RefusedRef());
+    kryo.addDefaultSerializer(ObjectRef.class, new io.ray.runtime.ObjectRefImpl.KryoSerializer());
     kryo.addDefaultSerializer(
         io.ray.runtime.ActorHandleImpl.class, new io.ray.runtime.ActorHandleImpl.KryoSerializer());
     return kryo;
@@ -59,20 +58,6 @@ public final class JavaCodec {
   public Object deserialize(ByteBuffer buffer) {
     try (Input in = new com.esotericsoftware.kryo.io.ByteBufferInput(buffer)) {
       return kryos.get().readClassAndObject(in);
-    }
-  }
-
-  private static final class RefusedRef extends Serializer<ObjectRef<?>> {
-    @Override
-    public void write(Kryo kryo, Output output, ObjectRef<?> ref) {
-      throw new UnsupportedOperationException(
-          "An ObjectRef inside a value (a list, a map, a field) is not supported by this Ray (Ray on"
-              + " the JVM) yet: pass it as a task argument of its own");
-    }
-
-    @Override
-    public ObjectRef<?> read(Kryo kryo, Input input, Class<? extends ObjectRef<?>> type) {
-      throw new UnsupportedOperationException("an ObjectRef cannot be read from a value");
     }
   }
 }
