@@ -240,6 +240,10 @@ class ActorClass:
                         class_name=self.__name__,
                         detached=detached,
                         handle=pickle.dumps(state),
+                        # What a Java caller's Ray.getActor needs for a PyActorHandle.
+                        module_name=self.__module__ or "",
+                        lifetime_object_id=lifetime_id,
+                        home_node_id=session.node_id,
                     )
                 ),
                 control.RegisterActorReply,

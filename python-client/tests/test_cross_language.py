@@ -107,6 +107,26 @@ def test_python_creates_and_calls_a_java_actor(cluster_with_java):
     assert ray.get(counter.get.remote()) == 8  # the actor lives on after its method raised
 
 
+def test_java_finds_a_named_python_actor_and_calls_it(cluster_with_java):
+    @ray.remote
+    class Tally:
+        def __init__(self):
+            self.n = 0
+
+        def increment(self, by):
+            self.n += by
+            return self.n
+
+    tally = Tally.options(name="tally").remote()
+    assert ray.get(tally.increment.remote(1)) == 1
+    f = ray.cross_language.java_function
+    # Java's Ray.getActor("tally") gives a PyActorHandle; its call crosses back to Python.
+    assert ray.get(f("io.demo.NamedPy", "incrementNamed").remote("tally", 5)) == 6
+    assert ray.get(tally.increment.remote(1)) == 7
+    with pytest.raises(ray.exceptions.CrossLanguageError, match="no actor named missing"):
+        ray.get(f("io.demo.NamedPy", "incrementNamed").remote("missing", 1))
+
+
 def test_java_calls_python_with_every_cross_language_type(java_code, tmp_path):
     py_dir = HERE  # py_ops.py, found by the Python workers through the code search path
     jars = jar_directory()

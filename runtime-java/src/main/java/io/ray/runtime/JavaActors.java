@@ -257,14 +257,24 @@ final class JavaActors {
     if (!reply.getFound()) {
       return Optional.empty();
     }
-    byte[] bytes = reply.getActor().getHandle().toByteArray();
+    ActorInfo info = reply.getActor();
+    byte[] bytes = info.getHandle().toByteArray();
     if (bytes.length < HANDLE_MAGIC.length
         || !Arrays.equals(Arrays.copyOf(bytes, HANDLE_MAGIC.length), HANDLE_MAGIC)) {
-      throw new io.ray.api.exception.CrossLanguageException(
-          "The actor named "
-              + name
-              + " is a Python actor: handles to Python actors from Java are not supported by this"
-              + " Ray (Ray on the JVM) yet");
+      if (info.getLifetimeObjectId().isEmpty()) {
+        throw new io.ray.api.exception.CrossLanguageException(
+            "The actor named " + name + " was registered without what a Java handle needs");
+      }
+      // A Python actor: a PyActorHandle (as Ray's getActor gives), which does not keep it alive.
+      return Optional.of(
+          (T)
+              new PyActorHandleImpl(
+                  info.getActorId(),
+                  info.getModuleName(),
+                  info.getClassName(),
+                  info.getLifetimeObjectId(),
+                  info.getHomeNodeId(),
+                  null));
     }
     Object handle =
         core.codec().deserialize(Arrays.copyOfRange(bytes, HANDLE_MAGIC.length, bytes.length));

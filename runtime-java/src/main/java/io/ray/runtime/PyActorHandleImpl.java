@@ -5,9 +5,10 @@ import io.ray.api.PyActorHandle;
 import io.ray.api.id.ActorId;
 
 /**
- * A Java caller's handle to a Python actor (created with {@code Ray.actor(PyActorClass.of(...))}):
- * it holds the count on the actor's lifetime object, as a Java actor's creator's handle does. Calls
- * go through the node; their arguments and results cross as cross-language values. Immutable.
+ * A Java caller's handle to a Python actor. Created with {@code Ray.actor(PyActorClass.of(...))},
+ * it holds the count on the actor's lifetime object, as a Java actor's creator's handle does; found
+ * by name ({@code Ray.getActor}), it holds nothing. Calls go through the node; their arguments and
+ * results cross as cross-language values. Immutable.
  */
 final class PyActorHandleImpl implements PyActorHandle {
   final ByteString actorId;
