@@ -34,25 +34,25 @@ class UnsupportedTest {
     assertEquals(method + " is not supported by this Ray (Ray on the JVM) yet", e.getMessage());
   }
 
+  /** A runtime that serves no placement groups (this fake one) refuses each call by name. */
   @Test
-  void placementGroups() {
+  void placementGroupsOfARuntimeWithoutThem() {
     PlacementGroupCreationOptions options =
         new PlacementGroupCreationOptions.Builder().setBundles(List.of(Map.of("CPU", 1.0))).build();
-    assertUnsupported(
-        "PlacementGroups.createPlacementGroup",
-        () -> PlacementGroups.createPlacementGroup(options));
-    assertUnsupported(
-        "PlacementGroups.getPlacementGroup",
-        () -> PlacementGroups.getPlacementGroup(PlacementGroupId.fromRandom()));
-    assertUnsupported(
-        "PlacementGroups.getPlacementGroup", () -> PlacementGroups.getPlacementGroup("pg"));
-    assertUnsupported(
-        "PlacementGroups.getPlacementGroup", () -> PlacementGroups.getPlacementGroup("pg", "ns"));
-    assertUnsupported(
-        "PlacementGroups.getAllPlacementGroups", PlacementGroups::getAllPlacementGroups);
-    assertUnsupported(
-        "PlacementGroups.removePlacementGroup",
-        () -> PlacementGroups.removePlacementGroup(PlacementGroupId.fromRandom()));
+    Map<String, Executable> calls =
+        Map.of(
+            "createPlacementGroup", () -> PlacementGroups.createPlacementGroup(options),
+            "getPlacementGroup", () -> PlacementGroups.getPlacementGroup("pg", "ns"),
+            "getAllPlacementGroups", PlacementGroups::getAllPlacementGroups,
+            "removePlacementGroup",
+                () -> PlacementGroups.removePlacementGroup(PlacementGroupId.fromRandom()));
+    calls.forEach(
+        (method, call) -> {
+          UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, call);
+          assertEquals(
+              "Placement groups (" + method + ") are not supported by this runtime",
+              e.getMessage());
+        });
   }
 
   @Test

@@ -121,7 +121,6 @@ final class JavaActors {
 
   private static ActorCreationOptions checked(ActorCreationOptions options) {
     ActorCreationOptions o = options == null ? new ActorCreationOptions.Builder().build() : options;
-    refuse(o.getGroup() != null, "setPlacementGroup");
     refuse(!o.getJvmOptions().isEmpty(), "setJvmOptions");
     refuse(!o.getConcurrencyGroups().isEmpty(), "setConcurrencyGroups");
     refuse(o.getRuntimeEnv() != null, "setRuntimeEnv");
@@ -146,22 +145,34 @@ final class JavaActors {
     Map<String, Double> lifetimeResources = new LinkedHashMap<>(o.getResources());
     Map<String, Double> placement = new LinkedHashMap<>(lifetimeResources);
     placement.putIfAbsent("CPU", 1.0);
-    return runtime
-        .newSpec(taskId, fd)
-        .setMaxRetries(0)
-        .setName(className + ".<init>")
-        .putAllResources(placement)
-        .setActorCreation(
-            ActorCreationSpec.newBuilder()
-                .setActorId(actorId)
-                .setMaxRestarts(o.getMaxRestarts())
-                .setMaxTaskRetries(o.getMaxTaskRetries())
-                .setMaxConcurrency(o.getMaxConcurrency())
-                .setDetached(o.getLifetime() == ActorLifetime.DETACHED)
-                .setName(name)
-                .setRayNamespace(name.isEmpty() ? "" : namespace)
-                .setClassName(className)
-                .putAllLifetimeResources(lifetimeResources));
+    io.ray.engine.rpc.SchedulingStrategy strategy = null;
+    if (o.getGroup() != null) {
+      // In a placement group: the group's resources instead of the node's.
+      String what = "actor " + className;
+      int index = o.getBundleIndex();
+      placement = JavaPlacementGroups.demand(placement, o.getGroup(), index, what, true);
+      lifetimeResources =
+          JavaPlacementGroups.demand(lifetimeResources, o.getGroup(), index, what, false);
+      strategy = JavaPlacementGroups.strategy(o.getGroup(), index);
+    }
+    TaskSpec.Builder spec =
+        runtime
+            .newSpec(taskId, fd)
+            .setMaxRetries(0)
+            .setName(className + ".<init>")
+            .putAllResources(placement)
+            .setActorCreation(
+                ActorCreationSpec.newBuilder()
+                    .setActorId(actorId)
+                    .setMaxRestarts(o.getMaxRestarts())
+                    .setMaxTaskRetries(o.getMaxTaskRetries())
+                    .setMaxConcurrency(o.getMaxConcurrency())
+                    .setDetached(o.getLifetime() == ActorLifetime.DETACHED)
+                    .setName(name)
+                    .setRayNamespace(name.isEmpty() ? "" : namespace)
+                    .setClassName(className)
+                    .putAllLifetimeResources(lifetimeResources));
+    return strategy == null ? spec : spec.setSchedulingStrategy(strategy);
   }
 
   private void register(

@@ -133,11 +133,20 @@ abstract class JavaRuntime implements RayRuntime {
   /** A plain task with its options applied (Ray's default retries, the given name or one). */
   private TaskSpec.Builder taskSpec(
       ByteString taskId, FunctionDescriptor fd, TaskOptions o, String defaultName) {
-    return newSpec(taskId, fd)
-        .putAllResources(o.resources())
-        .setMaxRetries(o.maxRetries() == null ? DEFAULT_MAX_RETRIES : o.maxRetries())
-        .setName(o.name() != null ? o.name() : defaultName)
-        .setParentTaskId(parentTaskId());
+    String name = o.name() != null ? o.name() : defaultName;
+    TaskSpec.Builder spec =
+        newSpec(taskId, fd)
+            .setMaxRetries(o.maxRetries() == null ? DEFAULT_MAX_RETRIES : o.maxRetries())
+            .setName(name)
+            .setParentTaskId(parentTaskId());
+    if (o.group() == null) {
+      return spec.putAllResources(o.resources());
+    }
+    // In a placement group: the group's resources instead of the node's.
+    return spec.putAllResources(
+            JavaPlacementGroups.demand(
+                o.resources(), o.group(), o.bundleIndex(), "task " + name, true))
+        .setSchedulingStrategy(JavaPlacementGroups.strategy(o.group(), o.bundleIndex()));
   }
 
   /** A task of this process with one return: its ids, its function. */
@@ -288,6 +297,46 @@ abstract class JavaRuntime implements RayRuntime {
   }
 
   private JavaActors actors;
+  private JavaPlacementGroups placementGroups;
+
+  private synchronized JavaPlacementGroups placementGroups() {
+    if (placementGroups == null) {
+      placementGroups = new JavaPlacementGroups(control, core.jobId, namespace);
+    }
+    return placementGroups;
+  }
+
+  @Override
+  public io.ray.api.placementgroup.PlacementGroup createPlacementGroup(
+      io.ray.api.options.PlacementGroupCreationOptions options) {
+    return placementGroups().create(options);
+  }
+
+  @Override
+  public io.ray.api.placementgroup.PlacementGroup getPlacementGroup(
+      io.ray.api.id.PlacementGroupId id) {
+    return placementGroups().get(id);
+  }
+
+  @Override
+  public io.ray.api.placementgroup.PlacementGroup getPlacementGroup(String name, String namespace) {
+    return placementGroups().get(name, namespace);
+  }
+
+  @Override
+  public List<io.ray.api.placementgroup.PlacementGroup> getAllPlacementGroups() {
+    return placementGroups().all();
+  }
+
+  @Override
+  public void removePlacementGroup(io.ray.api.id.PlacementGroupId id) {
+    placementGroups().remove(id);
+  }
+
+  @Override
+  public boolean waitPlacementGroupReady(io.ray.api.id.PlacementGroupId id, int timeoutSeconds) {
+    return placementGroups().waitReady(id, timeoutSeconds);
+  }
 
   private synchronized JavaActors actors() {
     if (actors == null) {
@@ -297,7 +346,12 @@ abstract class JavaRuntime implements RayRuntime {
   }
 
   /** A task's options as this runtime uses them. */
-  record TaskOptions(String name, Map<String, Double> resources, Integer maxRetries) {
+  record TaskOptions(
+      String name,
+      Map<String, Double> resources,
+      Integer maxRetries,
+      io.ray.api.placementgroup.PlacementGroup group,
+      int bundleIndex) {
     static TaskOptions of(CallOptions options) {
       return OptionsReader.task(options);
     }

@@ -13,9 +13,8 @@ final class OptionsReader {
 
   static JavaRuntime.TaskOptions task(CallOptions options) {
     if (options == null) {
-      return new JavaRuntime.TaskOptions(null, Map.of("CPU", 1.0), null);
+      return new JavaRuntime.TaskOptions(null, Map.of("CPU", 1.0), null, null, -1);
     }
-    refuse(options.getGroup() != null, "setPlacementGroup");
     refuse(
         options.getConcurrencyGroupName() != null && !options.getConcurrencyGroupName().isEmpty(),
         "setConcurrencyGroupName");
@@ -31,7 +30,12 @@ final class OptionsReader {
         resources.put(e.getKey(), e.getValue());
       }
     }
-    return new JavaRuntime.TaskOptions(options.getName(), resources, maxRetries(options));
+    return new JavaRuntime.TaskOptions(
+        options.getName(),
+        resources,
+        maxRetries(options),
+        options.getGroup(),
+        options.getGroup() == null ? -1 : options.getBundleIndex());
   }
 
   private static Integer maxRetries(CallOptions options) {

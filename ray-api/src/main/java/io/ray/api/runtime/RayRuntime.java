@@ -9,8 +9,11 @@ import io.ray.api.function.PyActorClass;
 import io.ray.api.function.PyActorMethod;
 import io.ray.api.function.PyFunction;
 import io.ray.api.function.RayFunc;
+import io.ray.api.id.PlacementGroupId;
 import io.ray.api.options.ActorCreationOptions;
 import io.ray.api.options.CallOptions;
+import io.ray.api.options.PlacementGroupCreationOptions;
+import io.ray.api.placementgroup.PlacementGroup;
 import io.ray.api.runtimecontext.RuntimeContext;
 import java.util.List;
 import java.util.Optional;
@@ -134,4 +137,39 @@ public interface RayRuntime {
 
   /** What the running code can learn about where it runs. */
   RuntimeContext getRuntimeContext();
+
+  /** Reserves a new placement group (asynchronously: see {@link PlacementGroup#wait}). */
+  default PlacementGroup createPlacementGroup(PlacementGroupCreationOptions options) {
+    throw unsupported("createPlacementGroup");
+  }
+
+  /** The placement group {@code id} as it is now, or null. */
+  default PlacementGroup getPlacementGroup(PlacementGroupId id) {
+    throw unsupported("getPlacementGroup");
+  }
+
+  /** The placement group named {@code name} in {@code namespace} (null: the job's), or null. */
+  default PlacementGroup getPlacementGroup(String name, String namespace) {
+    throw unsupported("getPlacementGroup");
+  }
+
+  /** Every placement group of the cluster. */
+  default List<PlacementGroup> getAllPlacementGroups() {
+    throw unsupported("getAllPlacementGroups");
+  }
+
+  /** Removes a placement group: its bundles are freed, what runs in it is stopped. */
+  default void removePlacementGroup(PlacementGroupId id) {
+    throw unsupported("removePlacementGroup");
+  }
+
+  /** Waits up to {@code timeoutSeconds} for the group's bundles to be reserved. */
+  default boolean waitPlacementGroupReady(PlacementGroupId id, int timeoutSeconds) {
+    throw unsupported("waitPlacementGroupReady");
+  }
+
+  private static UnsupportedOperationException unsupported(String method) {
+    return new UnsupportedOperationException(
+        "Placement groups (" + method + ") are not supported by this runtime");
+  }
 }
