@@ -129,11 +129,12 @@ public final class ClientCore implements AutoCloseable {
 
   /** This process no longer holds one count on the object (an ObjectRef of it died). */
   void release(ByteString objectId) {
-    cache.remove(objectId);
+    // First stop a pushed call's answer from being cached, then drop what is cached.
     DirectCalls d = direct;
     if (d != null) {
       d.forget(objectId);
     }
+    cache.remove(objectId);
     send(
         ClientOps.newBuilder()
             .addReferences(ReferenceDelta.newBuilder().setObjectId(objectId).setRefDelta(-1)),
