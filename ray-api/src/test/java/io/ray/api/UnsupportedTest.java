@@ -50,15 +50,21 @@ class UnsupportedTest {
         (method, call) -> {
           UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, call);
           assertEquals(
-              "Placement groups (" + method + ") are not supported by this runtime",
-              e.getMessage());
+              "RayRuntime." + method + " is not supported by this runtime", e.getMessage());
         });
   }
 
+  /** A runtime that makes no runtime environments (this fake one) refuses them by name. */
   @Test
-  void runtimeEnvironments() {
-    assertUnsupported("RuntimeEnv.Builder.build", () -> new RuntimeEnv.Builder().build());
-    assertUnsupported("RuntimeEnv.deserialize", () -> RuntimeEnv.deserialize("{}"));
+  void runtimeEnvironmentsOfARuntimeWithoutThem() {
+    UnsupportedOperationException built =
+        assertThrows(UnsupportedOperationException.class, () -> new RuntimeEnv.Builder().build());
+    assertEquals(
+        "RayRuntime.createRuntimeEnv is not supported by this runtime", built.getMessage());
+    UnsupportedOperationException read =
+        assertThrows(UnsupportedOperationException.class, () -> RuntimeEnv.deserialize("{}"));
+    assertEquals(
+        "RayRuntime.deserializeRuntimeEnv is not supported by this runtime", read.getMessage());
   }
 
   @Test

@@ -123,7 +123,6 @@ final class JavaActors {
     ActorCreationOptions o = options == null ? new ActorCreationOptions.Builder().build() : options;
     refuse(!o.getJvmOptions().isEmpty(), "setJvmOptions");
     refuse(!o.getConcurrencyGroups().isEmpty(), "setConcurrencyGroups");
-    refuse(o.getRuntimeEnv() != null, "setRuntimeEnv");
     refuse(o.getMaxPendingCalls() != -1, "setMaxPendingCalls");
     refuse(o.isAsync(), "setAsync");
     if (o.getMaxConcurrency() < 1) {
@@ -172,6 +171,9 @@ final class JavaActors {
                     .setRayNamespace(name.isEmpty() ? "" : namespace)
                     .setClassName(className)
                     .putAllLifetimeResources(lifetimeResources));
+    if (o.getRuntimeEnv() != null) {
+      spec.setRuntimeEnv(RuntimeEnvImpl.toProto(o.getRuntimeEnv())); // its worker runs in it
+    }
     return strategy == null ? spec : spec.setSchedulingStrategy(strategy);
   }
 

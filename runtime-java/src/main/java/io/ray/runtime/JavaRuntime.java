@@ -139,6 +139,9 @@ abstract class JavaRuntime implements RayRuntime {
             .setMaxRetries(o.maxRetries() == null ? DEFAULT_MAX_RETRIES : o.maxRetries())
             .setName(name)
             .setParentTaskId(parentTaskId());
+    if (o.runtimeEnv() != null) {
+      spec.setRuntimeEnv(o.runtimeEnv()); // its worker runs in it (env_vars)
+    }
     if (o.group() == null) {
       return spec.putAllResources(o.resources());
     }
@@ -334,6 +337,16 @@ abstract class JavaRuntime implements RayRuntime {
   }
 
   @Override
+  public io.ray.api.runtimeenv.RuntimeEnv createRuntimeEnv() {
+    return new RuntimeEnvImpl();
+  }
+
+  @Override
+  public io.ray.api.runtimeenv.RuntimeEnv deserializeRuntimeEnv(String serialized) {
+    return RuntimeEnvImpl.deserialize(serialized);
+  }
+
+  @Override
   public boolean waitPlacementGroupReady(io.ray.api.id.PlacementGroupId id, int timeoutSeconds) {
     return placementGroups().waitReady(id, timeoutSeconds);
   }
@@ -351,7 +364,8 @@ abstract class JavaRuntime implements RayRuntime {
       Map<String, Double> resources,
       Integer maxRetries,
       io.ray.api.placementgroup.PlacementGroup group,
-      int bundleIndex) {
+      int bundleIndex,
+      io.ray.engine.rpc.RuntimeEnv runtimeEnv) {
     static TaskOptions of(CallOptions options) {
       return OptionsReader.task(options);
     }

@@ -13,12 +13,11 @@ final class OptionsReader {
 
   static JavaRuntime.TaskOptions task(CallOptions options) {
     if (options == null) {
-      return new JavaRuntime.TaskOptions(null, Map.of("CPU", 1.0), null, null, -1);
+      return new JavaRuntime.TaskOptions(null, Map.of("CPU", 1.0), null, null, -1, null);
     }
     refuse(
         options.getConcurrencyGroupName() != null && !options.getConcurrencyGroupName().isEmpty(),
         "setConcurrencyGroupName");
-    refuse(options.getRuntimeEnv() != null, "setRuntimeEnv");
     Map<String, Double> resources = new LinkedHashMap<>();
     resources.put("CPU", 1.0);
     if (options.getResources() != null) {
@@ -35,7 +34,8 @@ final class OptionsReader {
         resources,
         maxRetries(options),
         options.getGroup(),
-        options.getGroup() == null ? -1 : options.getBundleIndex());
+        options.getGroup() == null ? -1 : options.getBundleIndex(),
+        options.getRuntimeEnv() == null ? null : RuntimeEnvImpl.toProto(options.getRuntimeEnv()));
   }
 
   private static Integer maxRetries(CallOptions options) {

@@ -13,6 +13,8 @@ import io.ray.api.WaitResult;
 import io.ray.api.exception.RayActorException;
 import io.ray.api.exception.RayTaskException;
 import io.ray.api.exception.RayTimeoutException;
+import io.ray.api.runtimeenv.RuntimeEnv;
+import io.ray.api.runtimeenv.types.RuntimeEnvName;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -102,6 +104,17 @@ class JavaDriverITCase {
     public long sleepThenTime(int ms) throws InterruptedException {
       Thread.sleep(ms);
       return System.nanoTime();
+    }
+  }
+
+  static String envVar(String name) {
+    return System.getenv(name);
+  }
+
+  /** Reads its worker's environment variables. */
+  public static class EnvReader {
+    public String read(String name) {
+      return System.getenv(name);
     }
   }
 
@@ -288,5 +301,30 @@ class JavaDriverITCase {
         all.lines()
             .anyMatch(l -> l.matches("\\(\\S*printPieces pid=\\d+\\) no newline at the end")),
         all);
+  }
+
+  @Test
+  void tasksAndActorsRunInTheirRuntimeEnvironment() {
+    RuntimeEnv env = new RuntimeEnv.Builder().build();
+    env.set(RuntimeEnvName.ENV_VARS, Map.of("RAY_JAVA_GREETING", "hello"));
+    assertEquals(
+        "hello",
+        Ray.task(JavaDriverITCase::envVar, "RAY_JAVA_GREETING").setRuntimeEnv(env).remote().get());
+    // Without it, the job's workers do not have the variable.
+    assertEquals(null, Ray.task(JavaDriverITCase::envVar, "RAY_JAVA_GREETING").remote().get());
+    ActorHandle<EnvReader> reader = Ray.actor(EnvReader::new).setRuntimeEnv(env).remote();
+    assertEquals("hello", reader.task(EnvReader::read, "RAY_JAVA_GREETING").remote().get());
+
+    RuntimeEnv copy = RuntimeEnv.deserialize(env.serialize());
+    assertEquals(
+        Map.of("RAY_JAVA_GREETING", "hello"), copy.get(RuntimeEnvName.ENV_VARS, Map.class));
+    // A field this runtime does not build is refused by name, never ignored.
+    RuntimeEnv jars = new RuntimeEnv.Builder().build();
+    jars.set(RuntimeEnvName.JARS, List.of("extra.jar"));
+    UnsupportedOperationException refused =
+        assertThrows(
+            UnsupportedOperationException.class,
+            () -> Ray.task(JavaDriverITCase::envVar, "X").setRuntimeEnv(jars).remote());
+    assertTrue(refused.getMessage().contains("java_jars"), refused.getMessage());
   }
 }

@@ -168,8 +168,20 @@ public interface RayRuntime {
     throw unsupported("waitPlacementGroupReady");
   }
 
+  /** A new, empty runtime environment ({@code new RuntimeEnv.Builder().build()}). */
+  default io.ray.api.runtimeenv.RuntimeEnv createRuntimeEnv() {
+    throw unsupported("createRuntimeEnv");
+  }
+
+  /**
+   * A runtime environment read from {@link io.ray.api.runtimeenv.RuntimeEnv#serialize()}'s form.
+   */
+  default io.ray.api.runtimeenv.RuntimeEnv deserializeRuntimeEnv(String serialized) {
+    throw unsupported("deserializeRuntimeEnv");
+  }
+
   private static UnsupportedOperationException unsupported(String method) {
     return new UnsupportedOperationException(
-        "Placement groups (" + method + ") are not supported by this runtime");
+        "RayRuntime." + method + " is not supported by this runtime");
   }
 }

@@ -4,7 +4,8 @@ import io.ray.api.exception.RuntimeEnvException;
 
 /**
  * The environment a job, task or actor runs in (environment variables, jars, ...), keyed by the
- * names in {@link io.ray.api.runtimeenv.types.RuntimeEnvName}. Instances come from the runtime.
+ * names in {@link io.ray.api.runtimeenv.types.RuntimeEnvName}. Instances come from the runtime
+ * ({@link Builder}, {@link #deserialize}).
  */
 public interface RuntimeEnv {
 
@@ -35,14 +36,9 @@ public interface RuntimeEnv {
   /** The environment with its config, in the form the runtime sends along with a task. */
   String serializeToRuntimeEnvInfo() throws RuntimeEnvException;
 
-  /**
-   * Reads an environment from {@link #serialize()}'s form. Not supported by this runtime yet.
-   *
-   * @throws UnsupportedOperationException always
-   */
+  /** Reads an environment from {@link #serialize()}'s form (through the runtime). */
   static RuntimeEnv deserialize(String serializedRuntimeEnv) throws RuntimeEnvException {
-    throw new UnsupportedOperationException(
-        "RuntimeEnv.deserialize is not supported by this Ray (Ray on the JVM) yet");
+    return io.ray.api.Ray.internal().deserializeRuntimeEnv(serializedRuntimeEnv);
   }
 
   /** Sets how the environment is set up (timeout, eager install). */
@@ -51,17 +47,11 @@ public interface RuntimeEnv {
   /** How the environment is set up, or null if not configured. */
   RuntimeEnvConfig getConfig();
 
-  /** Creates empty runtime environments. Not supported by this runtime yet. */
+  /** Creates empty runtime environments (through the runtime). */
   class Builder {
-
-    /**
-     * An empty environment.
-     *
-     * @throws UnsupportedOperationException always: runtime environments are not supported yet
-     */
+    /** An empty environment. */
     public RuntimeEnv build() {
-      throw new UnsupportedOperationException(
-          "RuntimeEnv.Builder.build is not supported by this Ray (Ray on the JVM) yet");
+      return io.ray.api.Ray.internal().createRuntimeEnv();
     }
   }
 }
