@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,21 @@ def test_python_creates_and_calls_a_java_actor(cluster_with_java):
     with pytest.raises(ray.exceptions.CrossLanguageError, match="UnsupportedOperationException: counters do not fail"):
         ray.get(counter.fail.remote())
     assert ray.get(counter.get.remote()) == 8  # the actor lives on after its method raised
+
+
+def test_ray_cancel_interrupts_a_running_java_task(cluster_with_java, tmp_path):
+    f = ray.cross_language.java_function
+    marker = tmp_path / "started"
+    ref = f("io.demo.Ops", "sleepAfterMarking").remote(str(marker), 60_000)
+    deadline = time.monotonic() + 30
+    while not marker.exists():  # the task is running in its Java worker
+        assert time.monotonic() < deadline, "the Java task never started"
+        time.sleep(0.02)
+    ray.cancel(ref)
+    with pytest.raises(ray.exceptions.TaskCancelledError):
+        ray.get(ref, timeout=20)
+    # Its worker lives on and runs the next task.
+    assert ray.get(f("io.demo.Ops", "add").remote(2, 3)) == 5
 
 
 def test_java_finds_a_named_python_actor_and_calls_it(cluster_with_java):

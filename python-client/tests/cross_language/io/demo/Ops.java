@@ -24,4 +24,9 @@ public class Ops {
     return out;
   }
   public static String fail(String message) { throw new IllegalStateException(message); }
+  public static long sleepAfterMarking(String marker, long ms) throws Exception {
+    java.nio.file.Files.writeString(java.nio.file.Path.of(marker), "started");
+    Thread.sleep(ms);
+    return ms;
+  }
 }

@@ -71,6 +71,8 @@ final class JavaTaskRunner implements AutoCloseable {
 
   private volatile int maxConcurrency = 1;
 
+  private final Cancellation cancellation = new Cancellation();
+
   /** Held while a task runs, except the calls of an actor with maxConcurrency > 1. */
   private final Object oneAtATime = new Object();
 
@@ -230,6 +232,11 @@ final class JavaTaskRunner implements AutoCloseable {
     return false;
   }
 
+  /** ray.cancel without force (from the node's channel, any thread). */
+  void cancel(ByteString taskId) {
+    cancellation.cancel(taskId);
+  }
+
   /** Runs a task: its end, to report (its return stored, or its error). */
   private TaskFinished.Builder execute(TaskSpec spec) {
     taskName.set(spec.getName());
@@ -237,8 +244,16 @@ final class JavaTaskRunner implements AutoCloseable {
     ByteString returnId = Ids.returnId(spec.getTaskId(), 1);
     TaskFinished.Builder finished = TaskFinished.newBuilder().setTaskId(spec.getTaskId());
     boolean fromPython = spec.getCallerLanguage() == Language.PYTHON;
+    if (cancellation.begin(spec.getTaskId())) {
+      return cancelled(finished, returnId);
+    }
+    boolean ended = false;
     try {
       Object result = call(spec);
+      ended = true;
+      if (cancellation.end(spec.getTaskId())) {
+        return cancelled(finished, returnId);
+      }
       if (fromPython && ArrayCodec.supported(result)) {
         finished.addReturns(storeArray(returnId, result));
       } else {
@@ -248,6 +263,9 @@ final class JavaTaskRunner implements AutoCloseable {
                 : store(returnId, core.encode(result), ObjectFormat.JAVA_VALUE));
       }
     } catch (Throwable t) {
+      if (!ended && cancellation.end(spec.getTaskId())) {
+        return cancelled(finished, returnId); // interrupted by ray.cancel, most likely
+      }
       Throwable cause = t instanceof InvocationTargetException ite ? ite.getCause() : t;
       if (fromPython) {
         // A Python caller gets a CrossLanguageError: the Java type, message and stack as text.
@@ -290,6 +308,29 @@ final class JavaTaskRunner implements AutoCloseable {
       taskName.set("");
     }
     return finished;
+  }
+
+  /** A cancelled task's end: its return holds TaskCancelledError. */
+  private static TaskFinished.Builder cancelled(
+      TaskFinished.Builder finished, ByteString returnId) {
+    String message = "Task " + Ids.hex(finished.getTaskId()) + " was cancelled";
+    return finished
+        .clearReturns()
+        .setCancelled(true)
+        .setApplicationError(true)
+        .setErrorText("TaskCancelledError: " + message)
+        .addReturns(
+            ObjectValue.newBuilder()
+                .setObjectId(returnId)
+                .setInline(
+                    InlineObject.newBuilder()
+                        .setFormat(ObjectFormat.ENGINE_ERROR)
+                        .setPayload(
+                            ErrorInfo.newBuilder()
+                                .setErrorType("TaskCancelledError")
+                                .setMessage(message)
+                                .build()
+                                .toByteString())));
   }
 
   private Object call(TaskSpec spec) throws Exception {

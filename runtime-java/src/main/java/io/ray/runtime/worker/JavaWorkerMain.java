@@ -62,6 +62,7 @@ public final class JavaWorkerMain {
     // What the worker runs, in arrival order: the node's messages and callers' pushes.
     LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
     CompletableFuture<WorkerSetup> setup = new CompletableFuture<>();
+    CompletableFuture<JavaTaskRunner> runnerReady = new CompletableFuture<>();
     NodeMessage end = NodeMessage.getDefaultInstance();
     StreamObserver<WorkerMessage> out =
         WorkerChannelServiceGrpc.newStub(channel)
@@ -71,6 +72,9 @@ public final class JavaWorkerMain {
                   public void onNext(NodeMessage m) {
                     if (m.hasSetup()) {
                       setup.complete(m.getSetup());
+                    } else if (m.hasCancel()) {
+                      // At once, not behind the task it cancels.
+                      runnerReady.thenAccept(r -> r.cancel(m.getCancel().getTaskId()));
                     } else {
                       inbox.add(m);
                     }
@@ -94,7 +98,6 @@ public final class JavaWorkerMain {
     String host = a.get("node-manager").substring(0, a.get("node-manager").lastIndexOf(':'));
     // Pushed calls run on the push server's own thread as they arrive (no hand-off to the main
     // thread and back), under the runner's lock, once the runner exists; until then they queue.
-    CompletableFuture<JavaTaskRunner> runnerReady = new CompletableFuture<>();
     NodeMessage stop = NodeMessage.newBuilder().setExit(ExitWorker.getDefaultInstance()).build();
     PushServer pushes =
         new PushServer(
@@ -160,7 +163,6 @@ public final class JavaWorkerMain {
             break;
           }
         }
-        // CancelTask: a Java task is not interrupted yet (it runs to its end).
       }
     } finally {
       pushes.close(); // callers fail over what they pushed and this worker will not run
