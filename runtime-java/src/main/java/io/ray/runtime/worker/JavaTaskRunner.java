@@ -274,18 +274,7 @@ final class JavaTaskRunner implements AutoCloseable {
         finished
             .setApplicationError(true)
             .setErrorText(text)
-            .addReturns(
-                ObjectValue.newBuilder()
-                    .setObjectId(returnId)
-                    .setInline(
-                        InlineObject.newBuilder()
-                            .setFormat(ObjectFormat.ENGINE_ERROR)
-                            .setPayload(
-                                ErrorInfo.newBuilder()
-                                    .setErrorType("CrossLanguageError")
-                                    .setMessage(text)
-                                    .build()
-                                    .toByteString())));
+            .addReturns(engineError(returnId, "CrossLanguageError", text));
       } else if (cause instanceof RayIntentionalSystemExitException && spec.hasActorTask()) {
         // Ray.exitActor(): the node ends the actor without restarting it.
         exiting = true;
@@ -319,18 +308,23 @@ final class JavaTaskRunner implements AutoCloseable {
         .setCancelled(true)
         .setApplicationError(true)
         .setErrorText("TaskCancelledError: " + message)
-        .addReturns(
-            ObjectValue.newBuilder()
-                .setObjectId(returnId)
-                .setInline(
-                    InlineObject.newBuilder()
-                        .setFormat(ObjectFormat.ENGINE_ERROR)
-                        .setPayload(
-                            ErrorInfo.newBuilder()
-                                .setErrorType("TaskCancelledError")
-                                .setMessage(message)
-                                .build()
-                                .toByteString())));
+        .addReturns(engineError(returnId, "TaskCancelledError", message));
+  }
+
+  /** A return that holds an error the caller raises as its type (ray.exceptions.<type>). */
+  private static ObjectValue engineError(ByteString returnId, String type, String message) {
+    return ObjectValue.newBuilder()
+        .setObjectId(returnId)
+        .setInline(
+            InlineObject.newBuilder()
+                .setFormat(ObjectFormat.ENGINE_ERROR)
+                .setPayload(
+                    ErrorInfo.newBuilder()
+                        .setErrorType(type)
+                        .setMessage(message)
+                        .build()
+                        .toByteString()))
+        .build();
   }
 
   private Object call(TaskSpec spec) throws Exception {
