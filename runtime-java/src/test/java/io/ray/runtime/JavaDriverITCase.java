@@ -107,6 +107,14 @@ class JavaDriverITCase {
     }
   }
 
+  static String callIt(java.util.function.Supplier<String> supplier) {
+    return supplier.get();
+  }
+
+  static Runnable makeRunnable() {
+    return () -> {};
+  }
+
   static String envVar(String name) {
     return System.getenv(name);
   }
@@ -260,6 +268,19 @@ class JavaDriverITCase {
     assertThrows(
         IllegalArgumentException.class,
         () -> Ray.task(JavaDriverITCase::square, 1).setMaxRetries(-2));
+    // Values that cannot be sent (a lambda: its class exists only in its JVM): an argument is
+    // refused at once, a return reaches the caller as the task's error, naming the class.
+    java.util.function.Supplier<String> lambda = () -> "x";
+    IllegalArgumentException argument =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Ray.task(JavaDriverITCase::callIt, lambda).remote());
+    assertTrue(argument.getMessage().contains("A lambda cannot be sent"), argument.getMessage());
+    RayTaskException result =
+        assertThrows(
+            RayTaskException.class,
+            () -> Ray.task(JavaDriverITCase::makeRunnable).remote().get(30_000));
+    assertTrue(result.getMessage().contains("A lambda cannot be sent"), result.getMessage());
     // A resource no node has: the task waits for it (it is not run without it).
     ObjectRef<Integer> starved =
         Ray.task(JavaDriverITCase::square, 2).setResource("no-such-resource", 1.0).remote();

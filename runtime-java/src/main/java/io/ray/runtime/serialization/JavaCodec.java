@@ -24,7 +24,22 @@ public final class JavaCodec {
   }
 
   private static Kryo newKryo(ClassLoader loader) {
-    Kryo kryo = new Kryo();
+    Kryo kryo =
+        new Kryo() {
+          @Override
+          @SuppressWarnings("rawtypes")
+          public com.esotericsoftware.kryo.Serializer getDefaultSerializer(Class type) {
+            if (type.isHidden()) {
+              // A lambda: its class exists only in this JVM.
+              throw new IllegalArgumentException(
+                  "A lambda cannot be sent as a value by this Ray (Ray on the JVM) ("
+                      + type.getName()
+                      + "): send the data it needs, or call a method by reference");
+            }
+            return super.getDefaultSerializer(type);
+          }
+        };
+
     kryo.setRegistrationRequired(false);
     kryo.setReferences(true);
     kryo.setClassLoader(loader);
