@@ -11,7 +11,11 @@ final class Errors {
   static RayException fromEngine(String errorType, String message) {
     String text = errorType + ": " + message;
     if (errorType.startsWith("Actor") || errorType.equals("RayActorError")) {
-      return new RayActorException(0, "", new RayException(text));
+      // The engine's error names no process: Ray's message without "(pid=..., ip=...)", and
+      // the engine's reason as the cause.
+      RayActorException e = new RayActorException();
+      e.initCause(new RayException(text));
+      return e;
     }
     if (errorType.equals("CrossLanguageError")) {
       // What a Python task raised, called from Java: its type, message and traceback.
