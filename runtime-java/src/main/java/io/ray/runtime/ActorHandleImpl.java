@@ -76,10 +76,7 @@ public final class ActorHandleImpl<A> implements ActorHandle<A> {
       out.writeString(h.className);
       out.writeInt(h.maxTaskRetries);
       out.writeInt(h.maxConcurrency);
-      java.util.List<ByteString> nested = ValueRefs.NESTED.get();
-      if (nested != null) {
-        nested.add(h.lifetimeId);
-      }
+      ValueRefs.written(h.lifetimeId);
     }
 
     @Override
@@ -94,7 +91,6 @@ public final class ActorHandleImpl<A> implements ActorHandle<A> {
       String className = in.readString();
       int maxTaskRetries = in.readInt();
       int maxConcurrency = in.readInt();
-      ClientCore holder = ValueRefs.HOLDER.get();
       return new ActorHandleImpl<>(
           ids[0],
           className,
@@ -102,7 +98,7 @@ public final class ActorHandleImpl<A> implements ActorHandle<A> {
           ids[2],
           maxTaskRetries,
           maxConcurrency,
-          holder == null ? null : holder.hold(ids[1]));
+          ValueRefs.held(ids[1]));
     }
   }
 

@@ -155,7 +155,16 @@ public final class ClientCore implements AutoCloseable {
    * actor handles in it, which the stored value keeps alive (nested_refs) until a reader holds them
    * itself.
    */
-  public record Encoded(byte[] bytes, List<ByteString> nested) {}
+  public record Encoded(byte[] bytes, List<ByteString> nested) {
+    /** The value inline in a message, holding what it holds. */
+    public InlineObject inline(ObjectFormat format) {
+      return InlineObject.newBuilder()
+          .setFormat(format)
+          .setPayload(ByteString.copyFrom(bytes))
+          .addAllNestedRefs(nested)
+          .build();
+    }
+  }
 
   /** Serializes a Java value for the store (see {@link Encoded}). */
   public Encoded encode(Object value) {
@@ -190,19 +199,12 @@ public final class ClientCore implements AutoCloseable {
     return putEncoded(new Encoded(bytes, List.of()), format);
   }
 
-  private <T> ObjectRefImpl<T> putEncoded(Encoded value, ObjectFormat format) {
+  <T> ObjectRefImpl<T> putEncoded(Encoded value, ObjectFormat format) {
     ByteString id = newPutId();
     byte[] bytes = value.bytes();
     if (bytes.length <= maxInlineBytes) {
       ObjectValue v =
-          ObjectValue.newBuilder()
-              .setObjectId(id)
-              .setInline(
-                  InlineObject.newBuilder()
-                      .setFormat(format)
-                      .setPayload(ByteString.copyFrom(bytes))
-                      .addAllNestedRefs(value.nested()))
-              .build();
+          ObjectValue.newBuilder().setObjectId(id).setInline(value.inline(format)).build();
       action(ClientAction.newBuilder().setPut(v).build());
       if (value.nested().isEmpty()) {
         cache.put(id, v); // ours: read back without asking the node

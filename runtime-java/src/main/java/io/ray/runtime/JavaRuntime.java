@@ -179,15 +179,9 @@ abstract class JavaRuntime implements RayRuntime {
     }
     ClientCore.Encoded value = core.encode(arg);
     if (value.bytes().length <= core.maxInlineBytes()) {
-      return TaskArg.newBuilder()
-          .setValue(
-              InlineObject.newBuilder()
-                  .setFormat(ObjectFormat.JAVA_VALUE)
-                  .setPayload(ByteString.copyFrom(value.bytes()))
-                  .addAllNestedRefs(value.nested()))
-          .build();
+      return TaskArg.newBuilder().setValue(value.inline(ObjectFormat.JAVA_VALUE)).build();
     }
-    ObjectRefImpl<?> put = core.put(arg);
+    ObjectRefImpl<?> put = core.putEncoded(value, ObjectFormat.JAVA_VALUE);
     keepAlive.add(put);
     return TaskArg.newBuilder().setObjectId(put.id()).build();
   }

@@ -84,14 +84,12 @@ public final class ObjectRefImpl<T> implements ObjectRef<T> {
         com.esotericsoftware.kryo.Kryo kryo,
         com.esotericsoftware.kryo.io.Output out,
         ObjectRef<?> ref) {
-      java.util.List<ByteString> nested = ValueRefs.NESTED.get();
-      if (!(ref instanceof ObjectRefImpl<?> impl) || nested == null) {
+      if (!(ref instanceof ObjectRefImpl<?> impl) || !ValueRefs.written(impl.id)) {
         throw new UnsupportedOperationException(
             "An ObjectRef can be written only into a value of this runtime's object store (a task's"
                 + " argument or return, a put): "
                 + ref);
       }
-      nested.add(impl.id);
       out.writeInt(impl.id.size());
       out.writeBytes(impl.id.toByteArray());
     }
@@ -102,12 +100,12 @@ public final class ObjectRefImpl<T> implements ObjectRef<T> {
         com.esotericsoftware.kryo.io.Input in,
         Class<? extends ObjectRef<?>> type) {
       ByteString id = ByteString.copyFrom(in.readBytes(in.readInt()));
-      ClientCore holder = ValueRefs.HOLDER.get();
-      if (holder == null) {
+      ObjectRef<?> held = ValueRefs.held(id);
+      if (held == null) {
         throw new UnsupportedOperationException(
             "An ObjectRef can be read only from a value of this runtime's object store");
       }
-      return holder.hold(id);
+      return held;
     }
   }
 

@@ -22,4 +22,23 @@ final class ValueRefs {
    * their objects. Unset (a handle found by name): handles hold nothing, refs cannot be read.
    */
   static final ThreadLocal<ClientCore> HOLDER = new ThreadLocal<>();
+
+  /** A serializer wrote a ref to {@code id}; false if no value for the store is being encoded. */
+  static boolean written(ByteString id) {
+    List<ByteString> nested = NESTED.get();
+    if (nested == null) {
+      return false;
+    }
+    nested.add(id);
+    return true;
+  }
+
+  /**
+   * A serializer read a ref to {@code id}: the reading process's own count on it, or null if no
+   * value from the store is being decoded.
+   */
+  static ObjectRefImpl<?> held(ByteString id) {
+    ClientCore holder = HOLDER.get();
+    return holder == null ? null : holder.hold(id);
+  }
 }

@@ -400,14 +400,7 @@ final class JavaTaskRunner implements AutoCloseable {
   private ObjectValue store(ByteString id, ClientCore.Encoded value, ObjectFormat format) {
     byte[] bytes = value.bytes();
     if (bytes.length <= core.maxInlineBytes()) {
-      return ObjectValue.newBuilder()
-          .setObjectId(id)
-          .setInline(
-              InlineObject.newBuilder()
-                  .setFormat(format)
-                  .setPayload(ByteString.copyFrom(bytes))
-                  .addAllNestedRefs(value.nested()))
-          .build();
+      return ObjectValue.newBuilder().setObjectId(id).setInline(value.inline(format)).build();
     }
     return shared(id, core.writeToArena(id, value, format, true), bytes.length, format);
   }
